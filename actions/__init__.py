@@ -1,0 +1,1 @@
+"""Rasa custom actions. They talk to `knowledge/` and `dossiers/` through their APIs, never raw SQL."""

@@ -1,0 +1,1 @@
+"""thutuc: a Vietnamese assistant for commune/ward Public Administrative Service Centres."""

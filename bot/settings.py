@@ -1,0 +1,57 @@
+"""All runtime configuration, read from environment variables in one place.
+
+Every setting has a safe embedded default so the assistant runs on a fresh machine with no external services
+(SQLite, in-memory stores). Production deployments override them through the environment; see docs/operations.md.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseSettings, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    # Storage
+    database_url: str = Field(f"sqlite:///{VAR_DIR / 'thutuc.db'}", env="DATABASE_URL")
+    redis_url: Optional[str] = Field(None, env="REDIS_URL")
+
+    # Knowledge base
+    knowledge_data_dir: Path = Field(PROJECT_ROOT / "knowledge" / "data", env="KNOWLEDGE_DATA_DIR")
+    review_max_age_days: int = Field(365, env="KNOWLEDGE_REVIEW_MAX_AGE_DAYS")
+    timezone: str = Field("Asia/Ho_Chi_Minh", env="THUTUC_TIMEZONE")
+
+    # Servers
+    rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
+    action_endpoint: str = Field("http://127.0.0.1:5055/webhook", env="ACTION_ENDPOINT_URL")
+    rasa_api_token: Optional[str] = Field(None, env="RASA_API_TOKEN")
+    clerk_token: Optional[str] = Field(None, env="THUTUC_CLERK_TOKEN")
+    sync_token: Optional[str] = Field(None, env="THUTUC_SYNC_TOKEN")
+
+    # Dossier status
+    dossier_source_url: Optional[str] = Field(None, env="DOSSIER_SOURCE_URL")
+    dossier_source_timeout_s: float = Field(3.0, env="DOSSIER_SOURCE_TIMEOUT")
+    lookup_attempts_limit: int = Field(5, env="DOSSIER_LOOKUP_LIMIT")
+    lookup_window_s: int = Field(15 * 60, env="DOSSIER_LOOKUP_WINDOW")
+
+    # Zalo Official Account
+    zalo_app_id: Optional[str] = Field(None, env="ZALO_APP_ID")
+    zalo_app_secret: Optional[str] = Field(None, env="ZALO_APP_SECRET")
+    zalo_oa_secret_key: Optional[str] = Field(None, env="ZALO_OA_SECRET_KEY")
+    zalo_access_token: Optional[str] = Field(None, env="ZALO_ACCESS_TOKEN")
+    zalo_refresh_token: Optional[str] = Field(None, env="ZALO_REFRESH_TOKEN")
+    zalo_api_base: str = Field("https://openapi.zalo.me", env="ZALO_API_BASE")
+    zalo_oauth_base: str = Field("https://oauth.zaloapp.com", env="ZALO_OAUTH_BASE")
+
+    class Config:
+        case_sensitive = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings are read once per process; tests call `get_settings.cache_clear()` after changing the environment."""
+    return Settings()

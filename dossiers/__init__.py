@@ -1,0 +1,1 @@
+"""Dossier status: store, receipt codes, privacy-safe lookup, feeds and notifications."""

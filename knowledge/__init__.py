@@ -1,0 +1,1 @@
+"""Procedure knowledge base: schema, curated data loader, catalogue importer, search and the clerk lookup."""
