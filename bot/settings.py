@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     zalo_refresh_token: Optional[str] = Field(None, env="ZALO_REFRESH_TOKEN")
     zalo_api_base: str = Field("https://openapi.zalo.me", env="ZALO_API_BASE")
     zalo_oauth_base: str = Field("https://oauth.zaloapp.com", env="ZALO_OAUTH_BASE")
+    # Where the rotating token pair is kept when REDIS_URL is not set (Redis holds it otherwise).
+    zalo_token_file: Path = Field(VAR_DIR / "zalo_tokens.json", env="ZALO_TOKEN_FILE")
 
     class Config:
         case_sensitive = False

@@ -1,0 +1,1 @@
+"""Input/output channels: Zalo Official Account, web chat, clerk page."""
