@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     # Storage
     database_url: str = Field(f"sqlite:///{VAR_DIR / 'thutuc.db'}", env="DATABASE_URL")
     redis_url: Optional[str] = Field(None, env="REDIS_URL")
+    # Where Rasa keeps conversations (masked, see bot/tracker_store.py). Defaults to a local SQLite file.
+    tracker_database_url: str = Field(f"sqlite:///{VAR_DIR / 'conversations.db'}", env="TRACKER_DATABASE_URL")
 
     # Knowledge base
     knowledge_data_dir: Path = Field(PROJECT_ROOT / "knowledge" / "data", env="KNOWLEDGE_DATA_DIR")
@@ -29,6 +31,10 @@ class Settings(BaseSettings):
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
     action_endpoint: str = Field("http://127.0.0.1:5055/webhook", env="ACTION_ENDPOINT_URL")
     rasa_api_token: Optional[str] = Field(None, env="RASA_API_TOKEN")
+    # Interface the servers bind to; 127.0.0.1 unless a reverse proxy in front needs another.
+    bind_host: str = Field("127.0.0.1", env="THUTUC_BIND_HOST")
+    rasa_port: int = Field(5005, env="RASA_PORT")
+    action_port: int = Field(5055, env="ACTION_PORT")
     clerk_token: Optional[str] = Field(None, env="THUTUC_CLERK_TOKEN")
     sync_token: Optional[str] = Field(None, env="THUTUC_SYNC_TOKEN")
 
@@ -37,6 +43,15 @@ class Settings(BaseSettings):
     dossier_source_timeout_s: float = Field(3.0, env="DOSSIER_SOURCE_TIMEOUT")
     lookup_attempts_limit: int = Field(5, env="DOSSIER_LOOKUP_LIMIT")
     lookup_window_s: int = Field(15 * 60, env="DOSSIER_LOOKUP_WINDOW")
+    # --- dossier status ---
+    # Salt for the hash of the applicant's last 4 phone digits. The default only suits development: set it in
+    # production (changing it later makes stored hashes unusable until the feed is re-imported).
+    dossier_contact_salt: str = Field("thutuc-development-salt", env="DOSSIER_CONTACT_SALT")
+    dossier_lookup_ttl_s: int = Field(30 * 60, env="DOSSIER_LOOKUP_TTL")  # how long a found/verified code is kept
+    dossier_sync_max_bytes: int = Field(1_000_000, env="DOSSIER_SYNC_MAX_BYTES")
+    dossier_sync_max_records: int = Field(1000, env="DOSSIER_SYNC_MAX_RECORDS")
+    dossier_notify_timeout_s: float = Field(5.0, env="DOSSIER_NOTIFY_TIMEOUT")
+    # --- end dossier status ---
 
     # Zalo Official Account
     zalo_app_id: Optional[str] = Field(None, env="ZALO_APP_ID")

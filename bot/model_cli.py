@@ -1,0 +1,44 @@
+"""`thutuc train` and `thutuc run`: build the model when needed and start the assistant."""
+from __future__ import annotations
+
+import click
+
+from bot.settings import get_settings
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(train)
+    cli.add_command(run)
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Huấn luyện lại kể cả khi dữ liệu không đổi.")
+def train(force: bool) -> None:
+    """Huấn luyện mô hình Rasa nếu cấu hình, domain hoặc dữ liệu đã thay đổi."""
+    from bot.training import ensure_model
+
+    path = ensure_model(force=force)
+    click.echo(str(path))
+
+
+@click.command()
+def run() -> None:
+    """Nạp dữ liệu thủ tục, huấn luyện khi cần, khởi động máy chủ hành động và máy chủ Rasa."""
+    from bot.servers import servers_for
+    from bot.training import ensure_model
+
+    settings = get_settings()
+    model = ensure_model()
+    servers = servers_for(model, settings)
+    click.echo("Đang khởi động máy chủ hành động và máy chủ Rasa…")
+    servers.start()
+    base = servers.rasa_url
+    click.echo("")
+    click.echo("Trợ lý đã sẵn sàng:")
+    click.echo(f"  REST:        POST {base}/webhooks/rest/webhook")
+    click.echo(f"  Web chat:    {base}/chat/")
+    click.echo(f"  Trang cán bộ: {base}/clerk/")
+    click.echo(f"  HTTP API:    {base}/  (token: biến môi trường RASA_API_TOKEN"
+               f"{'' if settings.rasa_api_token else ', tạm thời: ' + servers.api_token})")
+    click.echo("Nhấn Ctrl+C để dừng.")
+    raise SystemExit(servers.wait())

@@ -1,0 +1,162 @@
+"""Start the action server and the Rasa server as child processes and wait until both answer.
+
+Used by `thutuc run` and by the end-to-end test fixture, so tests exercise exactly what operators run.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Optional
+
+import requests
+
+from bot.endpoints import render_endpoints
+from bot.settings import PROJECT_ROOT, VAR_DIR, Settings
+from bot.training import rasa_environment
+
+
+class ServerStartError(RuntimeError):
+    pass
+
+
+@dataclass
+class BotServers:
+    """The two running processes and how to reach them."""
+
+    model: Path
+    settings: Settings
+    rasa_port: int
+    action_port: int
+    api_token: str
+    log_dir: Path = VAR_DIR / "logs"
+    _processes: list[subprocess.Popen] = field(default_factory=list)
+    _logs: list[IO[bytes]] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self._local_host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}/webhook"
+
+    @property
+    def _local_host(self) -> str:
+        return "127.0.0.1" if self.settings.bind_host in {"0.0.0.0", "::"} else self.settings.bind_host
+
+    def start(self, timeout_s: float = 240.0) -> "BotServers":
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = rasa_environment()
+        env["RASA_API_TOKEN"] = self.api_token
+        env["RASA_URL"] = self.rasa_url
+        endpoints = render_endpoints(self.settings, self.action_url, VAR_DIR / f"endpoints-{self.rasa_port}.yml")
+        python = sys.executable
+        self._spawn(
+            [python, "-m", "bot.action_server", "--port", str(self.action_port)],
+            env, self.log_dir / f"actions-{self.action_port}.log",
+        )
+        self._spawn(
+            [
+                str(Path(python).with_name("rasa")), "run",
+                "--model", str(self.model),
+                "--enable-api", "--auth-token", self.api_token,
+                "--interface", self.settings.bind_host, "--port", str(self.rasa_port),
+                "--endpoints", str(endpoints),
+                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+            ],
+            env, self.log_dir / f"rasa-{self.rasa_port}.log",
+        )
+        try:
+            self._wait_ready(timeout_s)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def _spawn(self, command: list[str], env: dict[str, str], log_file: Path) -> None:
+        log = open(log_file, "ab")
+        self._logs.append(log)
+        self._processes.append(
+            subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        )
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        checks = {
+            "action server": f"http://127.0.0.1:{self.action_port}/health",
+            "Rasa server": f"{self.rasa_url}/status?token={self.api_token}",
+        }
+        pending = dict(checks)
+        while pending:
+            for process in self._processes:
+                if process.poll() is not None:
+                    raise ServerStartError(
+                        f"a server exited with code {process.returncode}; see logs in {self.log_dir}"
+                    )
+            for name, url in list(pending.items()):
+                if _answers(url):
+                    del pending[name]
+            if time.monotonic() > deadline:
+                raise ServerStartError(f"{', '.join(pending)} did not start in {timeout_s:.0f} s; logs in {self.log_dir}")
+            time.sleep(0.5)
+
+    def wait(self) -> int:
+        """Block until a child exits (or Ctrl-C), then stop the other."""
+        try:
+            while all(p.poll() is None for p in self._processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+        return max((p.returncode or 0) for p in self._processes)
+
+    def stop(self) -> None:
+        for process in self._processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self._processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+    def __enter__(self) -> "BotServers":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def new_api_token(settings: Settings) -> str:
+    """The Rasa HTTP API is never left open: use the configured token or a fresh random one."""
+    return settings.rasa_api_token or secrets.token_urlsafe(24)
+
+
+def servers_for(model: Path, settings: Settings, rasa_port: Optional[int] = None,
+                action_port: Optional[int] = None) -> BotServers:
+    return BotServers(
+        model=model,
+        settings=settings,
+        rasa_port=rasa_port or settings.rasa_port,
+        action_port=action_port or settings.action_port,
+        api_token=new_api_token(settings),
+    )
