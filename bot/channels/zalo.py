@@ -1,0 +1,283 @@
+"""Zalo Official Account channel for Rasa: webhook in (`POST /webhooks/zalo/webhook`), messages out via the OA API.
+
+The webhook must answer within 2 seconds or Zalo redelivers (and eventually disables the webhook), so the handler
+only checks the signature, parses, drops duplicate deliveries and answers 200; the event is handled in a background
+task. Configured in credentials.yml as `bot.channels.zalo.ZaloInput:`; all secrets come from the environment
+(bot/settings.py, docs/channels.md).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import unicodedata
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+
+from bot.channels import texts
+from bot.channels.conversation_control import ConversationControl, RasaConversationControl
+from bot.channels.dedupe import DeliveryDeduplicator, KeyStore, key_store_from_settings
+from bot.channels.http_body import BodyTooLarge, read_body_limited
+from bot.channels.zalo_client import ZaloClient, ZaloOAuthClient, masked_user_id
+from bot.channels.zalo_format import build_button_message, split_text
+from bot.channels.zalo_signature import body_app_id, body_timestamp, signature_is_valid
+from bot.channels.zalo_state import OfferedOptions, SentMessageRegistry
+from bot.channels.zalo_tokens import TokenManager, bootstrap_tokens_from_settings, token_store_from_settings
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+MAX_WEBHOOK_BODY_BYTES = 64 * 1024
+MAX_USER_TEXT_CHARS = 2000
+NON_TEXT_EVENTS = frozenset(
+    {
+        "user_send_image",
+        "user_send_gif",
+        "user_send_sticker",
+        "user_send_file",
+        "user_send_audio",
+        "user_send_video",
+        "user_send_location",
+        "user_send_business_card",
+    }
+)
+
+ControlFactory = Callable[[Any], ConversationControl]
+
+
+class ZaloOutput(OutputChannel):
+    """Sends Rasa's responses through the OA API, split and shaped for Zalo."""
+
+    def __init__(self, client: ZaloClient, store: KeyStore) -> None:
+        self._client = client
+        self._sent = SentMessageRegistry(store)
+        self._options = OfferedOptions(store)
+
+    @classmethod
+    def name(cls) -> Text:
+        return ZaloInput.name()
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for chunk in split_text(text):
+            await self._send(recipient_id, {"text": chunk})
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        shaped = build_button_message(text, buttons)
+        chunks = split_text(shaped.text) or ["Mời bạn chọn:"]
+        for chunk in chunks[:-1]:
+            await self._send(recipient_id, {"text": chunk})
+        last: Dict[str, Any] = {"text": chunks[-1]}
+        if shaped.zalo_buttons:
+            last["attachment"] = {"type": "template", "payload": {"buttons": shaped.zalo_buttons}}
+        await self._send(recipient_id, last)
+        await self._options.remember(recipient_id, shaped.numbered_payloads)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, image)
+
+    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
+        logger.debug("Zalo channel ignores attachments from responses")
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        text = json_message.get("text") if isinstance(json_message, dict) else None
+        if isinstance(text, str) and text.strip():
+            await self.send_text_message(recipient_id, text)
+        else:
+            logger.debug("Zalo channel ignores custom payloads without text")
+
+    async def _send(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        await self._sent.before_send(recipient_id, message.get("text", ""))
+        result = await self._client.send_message(recipient_id, message)
+        if result.ok:
+            await self._sent.after_send(result.message_id)
+
+
+class ZaloInput(InputChannel):
+    """Receives Zalo OA webhook events."""
+
+    def __init__(
+        self,
+        app_id: Optional[str],
+        oa_secret_key: Optional[str],
+        client: ZaloClient,
+        store: KeyStore,
+        control_factory: ControlFactory = RasaConversationControl,
+        max_body_bytes: int = MAX_WEBHOOK_BODY_BYTES,
+    ) -> None:
+        self.app_id = app_id
+        self.oa_secret_key = oa_secret_key
+        self.client = client
+        self.store = store
+        self._control_factory = control_factory
+        self._max_body_bytes = max_body_bytes
+        self._dedupe = DeliveryDeduplicator(store)
+        self._options = OfferedOptions(store)
+        self._sent = SentMessageRegistry(store)
+        self._tasks: Set[asyncio.Task] = set()
+
+    @classmethod
+    def name(cls) -> Text:
+        return "zalo"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ZaloInput":
+        """credentials.yml holds no secrets for this channel; everything comes from bot/settings.py."""
+        return cls.from_settings(get_settings())
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> "ZaloInput":
+        if not settings.zalo_oa_secret_key or not settings.zalo_app_id:
+            logger.warning("ZALO_APP_ID/ZALO_OA_SECRET_KEY not set: the Zalo webhook will refuse every event")
+        oauth = ZaloOAuthClient(settings.zalo_oauth_base, settings.zalo_app_id or "", settings.zalo_app_secret or "")
+        tokens = TokenManager(token_store_from_settings(settings), oauth.refresh, bootstrap_tokens_from_settings(settings))
+        client = ZaloClient(settings.zalo_api_base, tokens)
+        return cls(settings.zalo_app_id, settings.zalo_oa_secret_key, client, key_store_from_settings(settings), **kwargs)
+
+    def get_output_channel(self) -> OutputChannel:
+        """Lets Rasa (reminders, external events) and the handoff code message a Zalo user proactively."""
+        return ZaloOutput(self.client, self.store)
+
+    async def wait_for_background_tasks(self) -> None:
+        """Test and shutdown helper: wait until every accepted event has been handled."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("zalo_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request, on_new_message)
+
+        @webhook.listener("before_server_stop")
+        async def close_client(app: Any, loop: Any) -> None:
+            await self.wait_for_background_tasks()
+            await self.client.close()
+
+        return webhook
+
+    async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        try:
+            raw = await read_body_limited(request, self._max_body_bytes)
+        except BodyTooLarge:
+            return response.json({"error": "payload too large"}, status=413)
+
+        app_id = self.app_id or body_app_id(raw)
+        timestamps = (request.headers.get("x-zevent-timestamp"), body_timestamp(raw))
+        if not signature_is_valid(raw, request.headers.get("x-zevent-signature"), app_id, self.oa_secret_key, timestamps):
+            logger.warning("Zalo webhook: invalid or missing signature; event refused")
+            return response.json({"error": "invalid signature"}, status=401)
+
+        try:
+            event = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return response.json({"error": "malformed JSON"}, status=400)
+        if not isinstance(event, dict) or not isinstance(event.get("event_name"), str):
+            return response.json({"error": "not a Zalo event"}, status=400)
+
+        if not await self._dedupe.first_delivery(_delivery_id(event)):
+            logger.info("Zalo webhook: duplicate delivery of %s ignored", event["event_name"])
+            return response.json({"status": "duplicate"})
+
+        control = self._control_factory(request.app)
+        task = asyncio.create_task(self._handle_event(event, on_new_message, control))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_finished)
+        return response.json({"status": "accepted"})
+
+    def _task_finished(self, task: "asyncio.Task[None]") -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            logger.error("Zalo event handling failed: %s", type(error).__name__, exc_info=error)
+
+    async def _handle_event(
+        self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]], control: ConversationControl
+    ) -> None:
+        name = event["event_name"]
+        if name == "user_send_text":
+            await self._handle_text(event, on_new_message)
+        elif name == "follow":
+            await self._handle_follow(event, control)
+        elif name in NON_TEXT_EVENTS:
+            await self._handle_non_text(event, control)
+        elif name.startswith("oa_send_"):
+            await self._handle_oa_echo(event, control)
+        else:
+            logger.debug("Zalo event %s ignored", name)
+
+    async def _handle_text(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        sender_id = _nested_id(event, "sender")
+        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        text = message.get("text")
+        if not sender_id or not isinstance(text, str) or not text.strip():
+            logger.info("Zalo user_send_text without sender or text ignored")
+            return
+        text = unicodedata.normalize("NFC", text)[:MAX_USER_TEXT_CHARS]
+        text = await self._options.resolve(sender_id, text)
+        msg_id = message.get("msg_id")
+        await on_new_message(
+            UserMessage(
+                text,
+                ZaloOutput(self.client, self.store),
+                sender_id,
+                input_channel=self.name(),
+                message_id=str(msg_id) if msg_id else None,
+                metadata={"channel": self.name()},
+            )
+        )
+
+    async def _handle_follow(self, event: Dict[str, Any], control: ConversationControl) -> None:
+        user_id = _nested_id(event, "follower") or _nested_id(event, "sender")
+        if not user_id or await control.is_paused(user_id):
+            return
+        await ZaloOutput(self.client, self.store).send_text_with_buttons(
+            user_id, texts.ZALO_FOLLOW_GREETING, [dict(button) for button in texts.ZALO_FOLLOW_MENU]
+        )
+
+    async def _handle_non_text(self, event: Dict[str, Any], control: ConversationControl) -> None:
+        user_id = _nested_id(event, "sender")
+        if not user_id or await control.is_paused(user_id):
+            return
+        await ZaloOutput(self.client, self.store).send_text_message(user_id, texts.ZALO_TEXT_ONLY)
+
+    async def _handle_oa_echo(self, event: Dict[str, Any], control: ConversationControl) -> None:
+        user_id = _nested_id(event, "recipient")
+        if not user_id:
+            return
+        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        text = message.get("text") if isinstance(message.get("text"), str) else None
+        if await self._sent.sent_by_bot(user_id, message.get("msg_id"), text):
+            return
+        logger.info("Zalo: a person replied from the OA inbox to %s; bot paused", masked_user_id(user_id))
+        await control.pause(user_id)
+
+
+def _nested_id(event: Dict[str, Any], field: str) -> Optional[str]:
+    value = event.get(field)
+    raw = value.get("id") if isinstance(value, dict) else None
+    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
+        text = str(raw).strip()
+        if 0 < len(text) <= 64:
+            return text
+    return None
+
+
+def _delivery_id(event: Dict[str, Any]) -> str:
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    msg_id = message.get("msg_id")
+    if isinstance(msg_id, (str, int)) and str(msg_id):
+        return "msg:" + str(msg_id)[:128]
+    who = _nested_id(event, "follower") or _nested_id(event, "sender") or ""
+    return f"{event.get('event_name')}:{who}:{str(event.get('timestamp'))[:32]}"
