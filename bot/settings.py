@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     knowledge_data_dir: Path = Field(PROJECT_ROOT / "knowledge" / "data", env="KNOWLEDGE_DATA_DIR")
     review_max_age_days: int = Field(365, env="KNOWLEDGE_REVIEW_MAX_AGE_DAYS")
     timezone: str = Field("Asia/Ho_Chi_Minh", env="THUTUC_TIMEZONE")
+    # How often (seconds) a running process checks whether the knowledge base changed and rebuilds its search index.
+    knowledge_refresh_s: float = Field(30.0, env="KNOWLEDGE_REFRESH_SECONDS")
 
     # Servers
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")

@@ -1,0 +1,248 @@
+"""The knowledge base as the rest of the project sees it (actions, channels, clerk page, dossier helper).
+
+Stable surface, documented in docs/knowledge.md: construct `KnowledgeBase(engine)` or `KnowledgeBase.from_settings()`
+and get frozen dataclasses from `knowledge.types`. Reads only; loading and importing live in their own modules.
+"""
+from __future__ import annotations
+
+from datetime import time
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from knowledge.models import STATUS_CURATED, Alias, Closure, Holiday, Procedure, Ward
+from knowledge.text import fold
+from knowledge.types import (
+    ChannelInfo,
+    Closure as ClosureInfo,
+    DocumentItem,
+    Fee,
+    Holiday as HolidayInfo,
+    LegalRef,
+    ProcedureCard,
+    SearchHit,
+    SiteInfo,
+    SourceInfo,
+    TimeLimit,
+    WardInfo,
+)
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# The "common procedures" menu when ward.yml has no `popular:` list (only codes that exist are shown).
+DEFAULT_POPULAR = (
+    "1.001193",  # khai sinh
+    "1.000894",  # kết hôn
+    "1.000656",  # khai tử
+    "1.004227",  # xác nhận tình trạng hôn nhân
+    "2.000815",  # chứng thực bản sao từ bản chính
+    "1.004194",  # thường trú
+    "2.000986",  # tạm trú
+    "1.004884",  # trích lục hộ tịch
+)
+
+
+def _number(value: Optional[float]):
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _hhmm(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _site_info(row) -> SiteInfo:
+    hours = {}
+    for index, key in enumerate(WEEKDAY_KEYS):
+        hours[index] = tuple((_hhmm(a), _hhmm(b)) for a, b in (row.hours or {}).get(key, []))
+    return SiteInfo(
+        id=row.id,
+        name=row.name,
+        address=row.address,
+        phone=row.phone,
+        fields=tuple(row.fields or ()),
+        hours=hours,
+    )
+
+
+def _card(row: Procedure) -> ProcedureCard:
+    return ProcedureCard(
+        code=row.code,
+        name=row.name,
+        official_name=row.official_name,
+        field=row.field,
+        level=row.level,
+        aliases=tuple(a.text for a in row.aliases if a.kind == "alias"),
+        applicants=row.applicants,
+        conditions=row.conditions,
+        steps=tuple(row.steps or ()),
+        results=tuple(row.results or ()),
+        legal_basis=tuple(LegalRef(code=r.get("code", ""), title=r.get("title", "")) for r in row.legal_basis or ()),
+        documents=tuple(
+            DocumentItem(
+                group=d.group, name=d.name, form=d.form, originals=d.originals, copies=d.copies, case=d.case,
+                notes=d.notes,
+            )
+            for d in row.documents
+        ),
+        channels=tuple(
+            ChannelInfo(
+                type=c.type,
+                portals=tuple(c.portals or ()),
+                requires_vneid_level2=bool(c.requires_vneid_level2),
+                time_limit=(
+                    TimeLimit(value=_number(c.time_value), unit=c.time_unit, rule=c.time_rule)
+                    if c.time_value is not None and c.time_unit
+                    else None
+                ),
+                fee=Fee(kind=c.fee_kind, amount=c.fee_amount, note=c.fee_note),
+                description=c.description,
+            )
+            for c in row.channels
+        ),
+        source=SourceInfo(
+            decision=row.source_decision, url=row.source_url, reviewed=row.reviewed, reviewer=row.reviewer
+        ),
+        status=row.status,
+        review_flags=tuple(row.review_flags or ()),
+        parse_warnings=tuple(row.parse_warnings or ()),
+        site_ids=tuple(row.site_overrides) if row.site_overrides is not None else None,
+    )
+
+
+class KnowledgeBase:
+    """Read access to procedures, the ward and search. Thread-safe; cheap to construct."""
+
+    def __init__(self, engine: Engine, *, migrate: bool = True):
+        from knowledge.db import migrate as run_migrations, session_factory
+
+        self.engine = engine
+        if migrate:
+            run_migrations(engine=engine)
+        self._sessions = session_factory(engine)
+
+    @classmethod
+    def from_settings(cls) -> "KnowledgeBase":
+        """The knowledge base at `DATABASE_URL` (SQLite under var/ by default)."""
+        from knowledge.db import get_engine
+
+        return cls(get_engine())
+
+    # --------------------------------------------------------------------------------------------------- search
+
+    def search(self, text: str, limit: int = 5) -> list[SearchHit]:
+        """Ranked candidates for free text (diacritics optional); empty list when nothing matches."""
+        from knowledge.search import get_index
+
+        return [
+            SearchHit(code=c.code, name=c.name, score=c.score, status=c.status)
+            for c in get_index(self.engine).search(text, limit)
+        ]
+
+    # ----------------------------------------------------------------------------------------------- procedures
+
+    def card(self, code: str) -> Optional[ProcedureCard]:
+        """Everything known about one procedure, or None for an unknown code."""
+        with self._sessions() as session:
+            row = session.execute(select(Procedure).where(Procedure.code == code.strip())).scalar_one_or_none()
+            return _card(row) if row is not None else None
+
+    def codes(self, status: Optional[str] = None) -> list[str]:
+        with self._sessions() as session:
+            query = select(Procedure.code).order_by(Procedure.code)
+            if status:
+                query = query.where(Procedure.status == status)
+            return list(session.execute(query).scalars())
+
+    def popular(self, limit: int = 6) -> list[SearchHit]:
+        """A short menu of commonly asked procedures (ward.yml `popular:` order, else a default list)."""
+        ward = self._ward_row_popular()
+        wanted = list(ward) if ward else list(DEFAULT_POPULAR)
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Procedure.code, Procedure.name, Procedure.status).where(Procedure.code.in_(wanted))
+            ).all()
+            found = {code: (name, status) for code, name, status in rows}
+            if not ward and len(found) < limit:  # fill from curated entries so the menu is never empty
+                extra = session.execute(
+                    select(Procedure.code, Procedure.name, Procedure.status)
+                    .where(Procedure.status == STATUS_CURATED)
+                    .order_by(Procedure.code)
+                    .limit(limit * 2)
+                ).all()
+                for code, name, status in extra:
+                    if code not in found:
+                        found[code] = (name, status)
+                        wanted.append(code)
+        hits = [SearchHit(code=c, name=found[c][0], score=1.0, status=found[c][1]) for c in wanted if c in found]
+        return hits[:limit]
+
+    def _ward_row_popular(self) -> Optional[list[str]]:
+        with self._sessions() as session:
+            return session.execute(select(Ward.popular).limit(1)).scalar_one_or_none()
+
+    # ------------------------------------------------------------------------------------------------ the ward
+
+    def ward(self) -> Optional[WardInfo]:
+        """The deployment's ward with its sites, holidays and closures; None before ward.yml was loaded."""
+        with self._sessions() as session:
+            row = session.execute(select(Ward).limit(1)).scalar_one_or_none()
+            if row is None:
+                return None
+            holidays = session.execute(select(Holiday).order_by(Holiday.day)).scalars().all()
+            closures = session.execute(select(Closure).order_by(Closure.start)).scalars().all()
+            return WardInfo(
+                name=row.name,
+                province=row.province,
+                hotline=row.hotline,
+                email=row.email,
+                national_portal=row.national_portal,
+                vneid=bool(row.vneid),
+                sample=bool(row.sample),
+                sites=tuple(_site_info(site) for site in row.sites),
+                holidays=tuple(HolidayInfo(day=h.day, name=h.name) for h in holidays),
+                closures=tuple(
+                    ClosureInfo(site_id=c.site_id, start=c.start, end=c.end, reason=c.reason) for c in closures
+                ),
+                popular=tuple(row.popular) if row.popular is not None else None,
+            )
+
+    def sites_for(self, code: str) -> list[SiteInfo]:
+        """Where to submit: the procedure's own sites, else sites receiving its field, else the "*" sites."""
+        ward = self.ward()
+        if ward is None:
+            return []
+        with self._sessions() as session:
+            row = session.execute(
+                select(Procedure.field, Procedure.site_overrides).where(Procedure.code == code.strip())
+            ).one_or_none()
+        if row is None:
+            return []
+        field_name, overrides = row
+        if overrides:
+            by_id = {site.id: site for site in ward.sites}
+            return [by_id[site_id] for site_id in overrides if site_id in by_id]
+        folded_field = fold(field_name or "")
+        by_field = [site for site in ward.sites if folded_field and folded_field in {fold(f) for f in site.fields}]
+        if by_field:
+            return by_field
+        return [site for site in ward.sites if "*" in site.fields]
+
+    # --------------------------------------------------------------------------------------------------- NLU
+
+    def nlu_vocabulary(self) -> dict[str, list[str]]:
+        """Curated procedure display name → its aliases, each also without diacritics (sorted, deduplicated)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Procedure.name, Alias.text)
+                .join(Alias, Alias.procedure_id == Procedure.id)
+                .where(Procedure.status == STATUS_CURATED, Alias.kind == "alias")
+            ).all()
+            names = session.execute(select(Procedure.name).where(Procedure.status == STATUS_CURATED)).scalars().all()
+        vocabulary: dict[str, set[str]] = {name: {name.lower(), fold(name)} for name in names}
+        for name, alias in rows:
+            vocabulary[name].update({alias.strip(), fold(alias)})
+        return {name: sorted(v for v in variants if v) for name, variants in sorted(vocabulary.items())}

@@ -1,0 +1,118 @@
+"""Engine, sessions and schema upgrades for the project database.
+
+One place decides how to connect (SQLite file under var/ by default, PostgreSQL through DATABASE_URL) and every entry
+point (loader, importer, servers, tests) calls `migrate()` so the schema is always at Alembic's heads.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+_engines: dict[str, Engine] = {}
+_migrated: set[str] = set()
+_lock = threading.Lock()
+
+
+def database_url(url: Optional[str] = None) -> str:
+    """The URL to use: the explicit one, else `DATABASE_URL` through settings."""
+    if url:
+        return url
+    from bot.settings import get_settings
+
+    return get_settings().database_url
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _enable_sqlite_foreign_keys(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - trivial driver call
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def make_engine(url: Optional[str] = None) -> Engine:
+    """A new engine (2.0-style, `future=True`); SQLite gets its directory created and foreign keys enforced."""
+    url = database_url(url)
+    _ensure_sqlite_dir(url)
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        _enable_sqlite_foreign_keys(engine)
+    return engine
+
+
+def get_engine(url: Optional[str] = None) -> Engine:
+    """The process-wide engine for a URL (created once)."""
+    url = database_url(url)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = make_engine(url)
+        return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
+def new_session(engine: Optional[Engine] = None) -> Session:
+    return session_factory(engine or get_engine())()
+
+
+def _alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser interpolation: a literal "%" in passwords must be doubled.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _at_heads(engine: Engine, config) -> bool:
+    """True when the database already records exactly Alembic's heads (skips loading env.py on every start)."""
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    if not inspect(engine).has_table("alembic_version"):
+        return False
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    return {row[0] for row in rows} == heads
+
+
+def migrate(url: Optional[str] = None, engine: Optional[Engine] = None) -> None:
+    """Bring the database schema to every branch head (`alembic upgrade heads`); cheap when already there."""
+    if engine is not None:
+        url = engine.url.render_as_string(hide_password=False)
+    url = database_url(url)
+    if url in _migrated:
+        return
+    from alembic import command
+
+    config = _alembic_config(url)
+    target = engine or get_engine(url)
+    if not _at_heads(target, config):
+        with target.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "heads")
+    _migrated.add(url)
+
+
+def forget_migrations() -> None:
+    """Tests that drop databases call this so the next `migrate()` checks again."""
+    _migrated.clear()

@@ -1,0 +1,311 @@
+"""Free text → ranked procedures, tolerant of missing diacritics, slang, typos and chatty filler.
+
+Design (docs/knowledge.md has the long version):
+- Every procedure becomes a bag of accent-folded syllables and syllable bigrams from its name, official name,
+  aliases and keywords, each field with its own weight; scores are BM25 with per-field weights (BM25F-like),
+  precomputed per term at build time so a query is a handful of dictionary lookups.
+- Query syllables missing from the vocabulary are mapped to near misses with rapidfuzz (typos), or split when two
+  syllables were typed together ("khaisinh").
+- A whole alias or name found in the query adds a phrase bonus (longer phrase, bigger bonus): "sổ đỏ" means the land
+  certificate even though "sổ" and "đỏ" are common words.
+- Imported catalogue entries rank below curated ones at equal evidence: curated entries are reviewed.
+The index is built once per process and engine, and rebuilt when the data changes (loader/importer call `invalidate`,
+other processes notice a changed fingerprint within `knowledge_refresh_s`).
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from knowledge.text import search_key, search_tokens
+
+# Field weights: how much one occurrence of a term counts in each field.
+FIELD_WEIGHTS = {"name": 3.0, "alias": 2.5, "official": 1.0, "keyword": 1.2}
+K1 = 1.2
+B = 0.35
+BIGRAM_WEIGHT = 0.8  # bigrams keep word order ("khai sinh" vs "sinh ... khai") without drowning unigrams
+PHRASE_BONUS = 1.6  # per token of the longest alias/name found whole in the query
+IMPORTED_FACTOR = 0.8  # curated entries are reviewed: prefer them at equal evidence
+FUZZY_CUTOFF = 80.0
+FUZZY_MIN_LENGTH = 3
+
+# Chat filler that says nothing about the procedure (folded, longest first when removed).
+FILLER_PHRASES = (
+    "cho minh hoi", "cho em hoi", "cho toi hoi", "cho chau hoi", "cho hoi", "xin hoi", "xin chao", "chao ad",
+    "ad oi", "admin oi", "shop oi", "anh oi", "chi oi", "em oi", "ban oi",
+    "lam sao", "lam the nao", "nhu the nao", "the nao", "ra sao", "can gi", "can nhung gi", "nhung gi",
+    "giay to gi", "can giay to", "ho so gom", "o dau", "bao lau", "mat bao lau", "bao nhieu tien", "bao nhieu",
+    "het bao nhieu", "thu tuc", "muon", "duoc khong", "co duoc khong", "nhe", "a", "oi", "voi", "vay",
+    "minh", "em", "chau", "ad", "admin", "giup", "giup em", "giup minh",
+)
+# Common abbreviations and chat spellings (folded) → their folded expansion.
+ABBREVIATIONS = {
+    "dk": "dang ki", "dky": "dang ki", "dki": "dang ki", "đk": "dang ki",
+    "gks": "giay khai sinh", "cccd": "can cuoc cong dan", "cmnd": "chung minh nhan dan", "cmt": "chung minh thu",
+    "gpxd": "giay phep xay dung", "gcn": "giay chung nhan", "qsdd": "quyen su dung dat", "gcnqsdd":
+    "giay chung nhan quyen su dung dat", "hkd": "ho kinh doanh", "bhyt": "bao hiem y te", "bhxh": "bao hiem xa hoi",
+    "ubnd": "uy ban nhan dan", "ko": "khong", "k": "khong", "kh": "khong", "j": "gi", "ntn": "nhu the nao",
+    "dc": "duoc", "mk": "minh", "mik": "minh", "e": "em", "tks": "", "thanks": "", "pls": "",
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked result; `score` is in [0, 1] and comparable within one query."""
+
+    code: str
+    name: str
+    score: float
+    status: str
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    """What the index needs to know about one procedure."""
+
+    code: str
+    name: str
+    status: str
+    official_name: str = ""
+    aliases: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+
+def _terms(tokens: list[str]) -> list[str]:
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+
+
+class SearchIndex:
+    """An immutable in-memory index; build it with `SearchIndex(documents)`."""
+
+    def __init__(self, documents: Iterable[IndexDocument]):
+        self.documents: list[IndexDocument] = list(documents)
+        weighted_tf: list[dict[str, float]] = []
+        lengths: list[float] = []
+        document_frequency: dict[str, int] = defaultdict(int)
+        self._phrases: list[tuple[str, int, int]] = []  # (" key ", doc index, token count)
+        for index, doc in enumerate(self.documents):
+            tf: dict[str, float] = defaultdict(float)
+            fields = [("name", doc.name), ("official", doc.official_name)]
+            fields += [("alias", alias) for alias in doc.aliases] + [("keyword", kw) for kw in doc.keywords]
+            for field_name, text in fields:
+                tokens = search_tokens(text)
+                if not tokens:
+                    continue
+                weight = FIELD_WEIGHTS[field_name]
+                for term in tokens:
+                    tf[term] += weight
+                for a, b in zip(tokens, tokens[1:]):
+                    tf[f"{a} {b}"] += weight * BIGRAM_WEIGHT
+                if field_name in ("name", "alias"):
+                    self._phrases.append((f" {' '.join(tokens)} ", index, len(tokens)))
+            # Repeating a term across many aliases should not count many times over: cap the weighted frequency.
+            tf = {term: min(value, 3 * FIELD_WEIGHTS["name"]) for term, value in tf.items()}
+            for term in tf:
+                document_frequency[term] += 1
+            weighted_tf.append(tf)
+            lengths.append(sum(tf.values()))
+        count = max(len(self.documents), 1)
+        average = (sum(lengths) / count) if lengths else 1.0
+        self._idf = {
+            term: math.log(1 + (count - df + 0.5) / (df + 0.5)) for term, df in document_frequency.items()
+        }
+        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        for index, tf in enumerate(weighted_tf):
+            norm = K1 * (1 - B + B * lengths[index] / average)
+            factor = IMPORTED_FACTOR if self.documents[index].status != "curated" else 1.0
+            for term, value in tf.items():
+                self._postings[term][index] = factor * self._idf[term] * value * (K1 + 1) / (value + norm)
+        self._postings = dict(self._postings)
+        self._vocabulary = sorted(t for t in self._idf if " " not in t)
+        self._vocabulary_set = set(self._vocabulary)
+
+    # ------------------------------------------------------------------------------------------------ query side
+
+    def _clean_query(self, text: str) -> list[str]:
+        tokens: list[str] = []
+        for token in search_tokens(text[:500]):
+            expansion = ABBREVIATIONS.get(token)
+            if expansion is None:
+                tokens.append(token)
+            elif expansion:
+                tokens.extend(expansion.split())
+        return tokens
+
+    def _drop_filler(self, tokens: list[str]) -> list[str]:
+        joined = f" {' '.join(tokens)} "
+        for phrase in sorted(FILLER_PHRASES, key=len, reverse=True):
+            candidate = joined.replace(f" {phrase} ", " ")
+            while candidate != joined:
+                joined = candidate
+                candidate = joined.replace(f" {phrase} ", " ")
+        kept = joined.split()
+        return kept or tokens
+
+    def _correct(self, tokens: list[str]) -> list[tuple[str, float]]:
+        """Map out-of-vocabulary syllables to known ones; returns (term, confidence) pairs."""
+        corrected: list[tuple[str, float]] = []
+        for token in tokens:
+            if token in self._vocabulary_set or len(token) < FUZZY_MIN_LENGTH or token.isdigit():
+                corrected.append((token, 1.0))
+                continue
+            split = self._split_fused(token)
+            if split:
+                corrected.extend((part, 0.9) for part in split)
+                continue
+            from rapidfuzz import fuzz, process
+
+            match = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if match:
+                corrected.append((match[0], match[1] / 100.0 * 0.85))
+            else:
+                corrected.append((token, 1.0))
+        return corrected
+
+    def _split_fused(self, token: str) -> Optional[list[str]]:
+        for cut in range(2, len(token) - 1):
+            left, right = token[:cut], token[cut:]
+            if left in self._vocabulary_set and right in self._vocabulary_set:
+                return [left, right]
+        return None
+
+    def search(self, text: str, limit: int = 5) -> list[Candidate]:
+        """Ranked candidates for free text; empty when nothing in the query matches any procedure."""
+        if not text or not text.strip() or limit <= 0:
+            return []
+        tokens = self._drop_filler(self._clean_query(text))
+        corrected = self._correct(tokens)
+        terms = [t for t, _ in corrected]
+        confidence = {t: c for t, c in corrected}
+        scores: dict[int, float] = defaultdict(float)
+        best_possible = 0.0
+        seen: set[str] = set()
+        for term in _terms(terms):
+            if term in seen:
+                continue
+            seen.add(term)
+            weight = BIGRAM_WEIGHT if " " in term else 1.0
+            if " " in term:
+                a, b = term.split(" ")
+                weight *= min(confidence.get(a, 1.0), confidence.get(b, 1.0))
+            else:
+                weight *= confidence.get(term, 1.0)
+            idf = self._idf.get(term)
+            if idf is None:
+                continue
+            best_possible += weight * idf * (K1 + 1)
+            for index, value in self._postings[term].items():
+                scores[index] += weight * value
+        if not scores:
+            return []
+        query_key = f" {' '.join(terms)} "
+        raw_key = f" {search_key(text[:500])} "
+        longest: dict[int, int] = {}
+        for phrase, index, length in self._phrases:
+            if phrase in query_key or phrase in raw_key:
+                if length > longest.get(index, 0):
+                    longest[index] = length
+        for index, length in longest.items():
+            factor = IMPORTED_FACTOR if self.documents[index].status != "curated" else 1.0
+            scores[index] += factor * PHRASE_BONUS * length
+        best_possible += PHRASE_BONUS * len(terms)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], self.documents[item[0]].code))[:limit]
+        return [
+            Candidate(
+                code=self.documents[index].code,
+                name=self.documents[index].name,
+                score=round(min(1.0, value / best_possible), 4) if best_possible else 0.0,
+                status=self.documents[index].status,
+            )
+            for index, value in ranked
+        ]
+
+
+# ------------------------------------------------------------------------------------------ per-process cache
+
+_cache: dict[str, tuple[SearchIndex, tuple, float]] = {}
+_cache_lock = threading.Lock()
+
+
+def _engine_key(engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _fingerprint(engine) -> tuple:
+    from sqlalchemy import func, select
+
+    from knowledge.models import Alias, Procedure
+
+    with engine.connect() as connection:
+        count, latest = connection.execute(select(func.count(Procedure.id), func.max(Procedure.updated_at))).one()
+        aliases = connection.execute(select(func.count(Alias.id))).scalar_one()
+    return (count, str(latest), aliases)
+
+
+def load_documents(engine) -> list[IndexDocument]:
+    """Everything the index needs, read with two plain queries (no ORM objects)."""
+    from sqlalchemy import select
+
+    from knowledge.models import Alias, Procedure
+
+    with engine.connect() as connection:
+        names: dict[int, list[str]] = defaultdict(list)
+        keywords: dict[int, list[str]] = defaultdict(list)
+        for procedure_id, kind, text in connection.execute(
+            select(Alias.procedure_id, Alias.kind, Alias.text).order_by(Alias.procedure_id, Alias.position)
+        ):
+            (keywords if kind == "keyword" else names)[procedure_id].append(text)
+        rows = connection.execute(
+            select(Procedure.id, Procedure.code, Procedure.name, Procedure.official_name, Procedure.status).order_by(
+                Procedure.code
+            )
+        ).all()
+    return [
+        IndexDocument(
+            code=code,
+            name=name,
+            status=status,
+            official_name=official if official != name else "",
+            aliases=tuple(names.get(pid, ())),
+            keywords=tuple(keywords.get(pid, ())),
+        )
+        for pid, code, name, official, status in rows
+    ]
+
+
+def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
+    """The cached index for an engine; rebuilt when the stored data's fingerprint changed."""
+    if refresh_seconds is None:
+        from bot.settings import get_settings
+
+        refresh_seconds = get_settings().knowledge_refresh_s
+    key = _engine_key(engine)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached and now - cached[2] < refresh_seconds:
+            return cached[0]
+        fingerprint = _fingerprint(engine)
+        if cached and cached[1] == fingerprint:
+            _cache[key] = (cached[0], fingerprint, now)
+            return cached[0]
+        index = SearchIndex(load_documents(engine))
+        _cache[key] = (index, fingerprint, now)
+        return index
+
+
+def invalidate(engine=None) -> None:
+    """Forget the cached index (for one engine, or all); the next search rebuilds it."""
+    with _cache_lock:
+        if engine is None:
+            _cache.clear()
+        else:
+            _cache.pop(_engine_key(engine), None)
+
+
+def search(engine, text: str, limit: int = 5) -> list[Candidate]:
+    return get_index(engine).search(text, limit)

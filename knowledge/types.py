@@ -1,0 +1,147 @@
+"""The plain, frozen values `knowledge.api` hands to the rest of the project (no ORM objects leak out)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Optional, Union
+
+Number = Union[int, float]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    code: str
+    name: str
+    score: float  # 0..1, comparable within one query
+    status: str  # curated | imported
+
+
+@dataclass(frozen=True)
+class LegalRef:
+    code: str
+    title: str
+
+
+@dataclass(frozen=True)
+class DocumentItem:
+    group: str  # submit (phải nộp) | present (phải xuất trình) | note (lưu ý)
+    name: str
+    form: Optional[str]
+    originals: int
+    copies: int
+    case: Optional[str]  # the case it applies to; None = always
+    notes: Optional[str]
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    value: Number
+    unit: str  # working_day | day | hour (imported entries may also say month)
+    rule: Optional[str]
+
+
+@dataclass(frozen=True)
+class Fee:
+    kind: str  # free | fixed | province | unknown
+    amount: Optional[int]  # VND; only for fixed, or province when this deployment's amount is known
+    note: Optional[str]
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    type: str  # in_person | post | online
+    portals: tuple[str, ...]  # online only: national_portal | vneid
+    requires_vneid_level2: bool
+    time_limit: Optional[TimeLimit]
+    fee: Fee
+    description: Optional[str]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    decision: Optional[str]
+    url: Optional[str]
+    reviewed: Optional[date]
+    reviewer: Optional[str]
+
+
+@dataclass(frozen=True)
+class ProcedureCard:
+    code: str
+    name: str
+    official_name: str
+    field: str
+    level: Optional[str]
+    aliases: tuple[str, ...]
+    applicants: Optional[str]
+    conditions: Optional[str]
+    steps: tuple[str, ...]
+    results: tuple[str, ...]
+    legal_basis: tuple[LegalRef, ...]
+    documents: tuple[DocumentItem, ...]
+    channels: tuple[ChannelInfo, ...]
+    source: SourceInfo
+    status: str
+    review_flags: tuple[str, ...]
+    parse_warnings: tuple[str, ...] = ()
+    site_ids: Optional[tuple[str, ...]] = None  # procedure-specific sites (overrides field routing)
+
+
+Interval = tuple[time, time]
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    id: str
+    name: str
+    address: Optional[str]
+    phone: Optional[str]
+    fields: tuple[str, ...]
+    hours: dict  # weekday 0=Monday..6=Sunday -> tuple of (open, close) `datetime.time` pairs
+
+    def __hash__(self) -> int:  # dict field: hash by identity of the site id
+        return hash(self.id)
+
+
+@dataclass(frozen=True)
+class Holiday:
+    day: date
+    name: str
+
+
+@dataclass(frozen=True)
+class Closure:
+    site_id: Optional[str]  # None = every site
+    start: datetime  # local time, naive
+    end: datetime
+    reason: Optional[str]
+
+
+@dataclass(frozen=True)
+class WardInfo:
+    name: str
+    province: Optional[str]
+    hotline: Optional[str]
+    email: Optional[str]
+    national_portal: Optional[str]
+    vneid: bool
+    sample: bool
+    sites: tuple[SiteInfo, ...]
+    holidays: tuple[Holiday, ...] = field(default_factory=tuple)
+    closures: tuple[Closure, ...] = field(default_factory=tuple)
+    popular: Optional[tuple[str, ...]] = None
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses → JSON-friendly dicts (dates as ISO strings, hours as "HH:MM")."""
+    if hasattr(value, "__dataclass_fields__"):
+        return to_jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value
