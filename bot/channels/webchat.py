@@ -1,0 +1,147 @@
+"""Web chat for the ward's website: a page at `/chat/` and a JSON endpoint at `/chat/webhook`.
+
+Works like Rasa's REST channel (`{"sender", "message"}` in, a list of bot messages out) but hardened for the public
+internet: bounded bodies, validated sender ids (prefixed `web-` so a browser can never speak as a Zalo user), a
+length limit on questions, NFC text, and a polite Vietnamese error instead of a stack trace. The page renders every
+message as text. Configured in credentials.yml as `bot.channels.webchat.WebChatInput:`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+
+from bot.channels.http_body import BodyTooLarge, read_body_limited
+from bot.channels.static_files import serve_web_file
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_MESSAGE_CHARS = 500
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SENDER_PREFIX = "web-"
+STATIC_FILES = frozenset({"chat.css", "chat.js"})
+
+ERROR_BAD_REQUEST = "Tin nhắn không hợp lệ. Bạn tải lại trang rồi thử lại nhé."
+ERROR_TOO_LONG = f"Câu hỏi dài quá ({MAX_MESSAGE_CHARS} ký tự trở xuống). Bạn viết ngắn gọn lại giúp mình nhé."
+ERROR_BOT_FAILED = "Trợ lý đang gặp sự cố, bạn thử lại sau ít phút nhé."
+
+
+class WebChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
+        return cls()
+
+    def url_prefix(self) -> Text:
+        # Absolute: Rasa's urljoin("/webhooks/", "/chat") mounts the page at the site root, where people expect it.
+        return "/chat"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        chat = Blueprint("webchat", __name__)
+
+        @chat.route("/", methods=["GET"], strict_slashes=True)
+        async def page(request: Request) -> HTTPResponse:
+            return serve_web_file("chat.html", frame_ancestors="*", max_age_s=0)
+
+        @chat.route("", methods=["GET"], strict_slashes=True)
+        async def page_without_slash(request: Request) -> HTTPResponse:
+            # Relative asset URLs in the page need the trailing slash.
+            return response.redirect(request.path + "/")
+
+        @chat.route("/static/<name:str>", methods=["GET"])
+        async def static(request: Request, name: str) -> HTTPResponse:
+            if name not in STATIC_FILES:
+                return response.json({"error": "not found"}, status=404)
+            return serve_web_file(name, frame_ancestors="*")
+
+        @chat.route("/embed.js", methods=["GET"])
+        async def embed(request: Request) -> HTTPResponse:
+            return serve_web_file("embed.js", frame_ancestors="*")
+
+        @chat.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request, on_new_message)
+
+        @chat.listener("after_server_start")
+        async def announce(app: Any, loop: Any) -> None:
+            host, port = getattr(app.state, "host", None), getattr(app.state, "port", None)
+            if host and port:
+                shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host
+                logger.info("Web chat: http://%s:%s/chat/  (clerk page: http://%s:%s/clerk/)", shown, port, shown, port)
+
+        return chat
+
+    async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        try:
+            raw = await read_body_limited(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            return _error(ERROR_TOO_LONG, 413)
+        try:
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return _error(ERROR_BAD_REQUEST, 400)
+        if not isinstance(payload, dict):
+            return _error(ERROR_BAD_REQUEST, 400)
+        sender, text = payload.get("sender"), payload.get("message")
+        if not isinstance(sender, str) or not SENDER_PATTERN.match(sender) or not isinstance(text, str):
+            return _error(ERROR_BAD_REQUEST, 400)
+        text = unicodedata.normalize("NFC", text).strip()
+        if not text:
+            return _error(ERROR_BAD_REQUEST, 400)
+        if len(text) > MAX_MESSAGE_CHARS:
+            return _error(ERROR_TOO_LONG, 413)
+
+        collector = CollectingOutputChannel()
+        message = UserMessage(
+            text, collector, SENDER_PREFIX + sender, input_channel=self.name(), metadata={"channel": self.name()}
+        )
+        try:
+            await on_new_message(message)
+        except Exception:  # noqa: BLE001 - the page gets a polite message; the log gets the details
+            logger.exception("Web chat: handling a message failed")
+            return _error(ERROR_BOT_FAILED, 500)
+        return response.json(to_page_messages(collector.messages), headers={"Cache-Control": "no-store"})
+
+
+def to_page_messages(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Only what the page renders: text and buttons (title + payload, or title + http(s) url)."""
+    shaped: List[Dict[str, Any]] = []
+    for message in messages:
+        item: Dict[str, Any] = {}
+        text = message.get("text")
+        if isinstance(text, str) and text.strip():
+            item["text"] = text
+        elif isinstance(message.get("image"), str):
+            item["text"] = message["image"]
+        buttons = []
+        for button in message.get("buttons") or []:
+            if not isinstance(button, dict) or not button.get("title"):
+                continue
+            entry = {"title": str(button["title"])}
+            url = button.get("url")
+            if isinstance(url, str) and url.startswith(("https://", "http://")):
+                entry["url"] = url
+            else:
+                entry["payload"] = str(button.get("payload") or button["title"])
+            buttons.append(entry)
+        if buttons:
+            item["buttons"] = buttons
+        if item:
+            shaped.append(item)
+    return shaped
+
+
+def _error(message: str, status: int) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
