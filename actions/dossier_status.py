@@ -1,0 +1,208 @@
+"""Dossier status conversation: the `dossier_form` (code, then second factor) and what follows it.
+
+Action bodies only talk to `dossiers.service.DossierService` (no SQL here). The receipt code never sits in a slot in
+clear: the service remembers, server-side and per sender, which dossier was found/verified; slots only hold a masked
+code and the lookup outcome, which drives `required_slots` (a blocked, unknown or unavailable lookup ends the form).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.privacy import install_log_masking, mask_receipt_code
+from dossiers import messages
+from dossiers.codes import find_receipt_codes
+from dossiers.directory import Directory, KnowledgeDirectory
+from dossiers.service import DossierService, Outcome, build_service
+from dossiers.states import DossierState
+
+install_log_masking()
+
+FORM = "dossier_form"
+CODE_SLOT = "receipt_code"
+FACTOR_SLOT = "dossier_phone_last4"
+OUTCOME_SLOT = "dossier_lookup"
+# Outcomes that end the form early (the reply was already given by the validation action).
+FORM_ENDING = {Outcome.BLOCKED.value, Outcome.UNKNOWN.value, Outcome.UNAVAILABLE.value, Outcome.NO_FACTOR.value,
+               Outcome.VERIFIED.value}
+ANSWER_INTENTS = {"inform", "check_dossier_status"}
+ACTIVE_STATES = {DossierState.NEW, DossierState.RECEIVED, DossierState.PROCESSING, DossierState.NEEDS_SUPPLEMENT,
+                 DossierState.NEEDS_PAYMENT, DossierState.DONE}
+_DIGITS = re.compile(r"\d")
+
+_service: Optional[DossierService] = None
+_directory: Optional[Directory] = None
+
+
+def get_service() -> DossierService:
+    """One service per action-server process (tests replace it with `set_service`)."""
+    global _service
+    if _service is None:
+        _service = build_service()
+    return _service
+
+
+def get_directory() -> Directory:
+    global _directory
+    if _directory is None:
+        _directory = KnowledgeDirectory()
+    return _directory
+
+
+def set_service(service: Optional[DossierService], directory: Optional[Directory] = None) -> None:
+    global _service, _directory
+    _service, _directory = service, directory
+
+
+def _entity(tracker: Tracker, name: str) -> Optional[str]:
+    value = next(tracker.get_latest_entity_values(name), None)
+    return str(value) if value is not None else None
+
+
+def _blocked_message(result) -> str:
+    return messages.blocked(result.limit.retry_after_minutes if result.limit else 1)
+
+
+class ValidateDossierForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_dossier_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        if tracker.get_slot(OUTCOME_SLOT) in FORM_ENDING:
+            return []
+        return domain_slots
+
+    # --- extraction: custom mappings, so digits are only read as the second factor when it was asked for --------
+
+    async def extract_receipt_code(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        requested = tracker.get_slot("requested_slot")
+        text = tracker.latest_message.get("text") or ""
+        entity = _entity(tracker, CODE_SLOT)
+        search = find_receipt_codes(f"{entity or ''} {text}")
+        if search.code or search.malformed:
+            return {CODE_SLOT: search.code or text}  # a new code is always taken, even when digits were asked for
+        if requested is None:
+            # Activation without a code: reuse the dossier this sender verified a moment ago, else ask for the code.
+            if get_service().verified_view(tracker.sender_id) is not None:
+                return {OUTCOME_SLOT: Outcome.VERIFIED.value}
+            return {}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if requested == CODE_SLOT and intent in ANSWER_INTENTS:
+            return {CODE_SLOT: text}  # validated below, which explains what a code looks like
+        return {}
+
+    async def extract_dossier_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                          domain: DomainDict) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != FACTOR_SLOT:
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        search = find_receipt_codes(text)
+        if search.code or search.malformed:
+            return {}  # the citizen sent (another) code instead
+        entity = _entity(tracker, "phone_digits")
+        if entity or _DIGITS.search(text):
+            return {FACTOR_SLOT: entity or text}
+        return {}
+
+    # --- validation -----------------------------------------------------------------------------------------
+
+    async def validate_receipt_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> dict[str, Any]:
+        if not value or "*" in str(value):
+            return {}  # an already masked value from earlier in the conversation: nothing new to check
+        result = get_service().lookup(tracker.sender_id, str(value))
+        outcome = result.outcome
+        if outcome is Outcome.FOUND:
+            return {CODE_SLOT: mask_receipt_code(result.receipt_code), OUTCOME_SLOT: outcome.value}
+        if outcome is Outcome.UNKNOWN:
+            dispatcher.utter_message(text=messages.unknown_code(result.receipt_code))
+            if result.limit and result.limit.blocked:
+                dispatcher.utter_message(text=_blocked_message(result))
+        elif outcome is Outcome.BLOCKED:
+            dispatcher.utter_message(text=_blocked_message(result))
+        elif outcome is Outcome.UNAVAILABLE:
+            dispatcher.utter_message(text=messages.unavailable())
+        elif outcome is Outcome.NO_FACTOR:
+            dispatcher.utter_message(text=messages.no_factor())
+        elif outcome is Outcome.MALFORMED:
+            dispatcher.utter_message(text=messages.malformed_code(result.reason))
+            return {CODE_SLOT: None}
+        else:  # NO_CODE: the form asks again with the receipt help
+            return {CODE_SLOT: None}
+        return {CODE_SLOT: None, OUTCOME_SLOT: outcome.value}
+
+    async def validate_dossier_phone_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                           domain: DomainDict) -> dict[str, Any]:
+        if not value or "*" in str(value):
+            return {}
+        result = get_service().verify(tracker.sender_id, str(value))
+        if result.outcome is Outcome.VERIFIED:
+            return {FACTOR_SLOT: "****", OUTCOME_SLOT: Outcome.VERIFIED.value}
+        if result.outcome is Outcome.WRONG_FACTOR:
+            dispatcher.utter_message(text=messages.wrong_factor(result.limit.remaining if result.limit else 0))
+            return {FACTOR_SLOT: None}
+        if result.outcome is Outcome.BLOCKED:
+            dispatcher.utter_message(text=_blocked_message(result))
+            return {FACTOR_SLOT: None, CODE_SLOT: None, OUTCOME_SLOT: Outcome.BLOCKED.value}
+        dispatcher.utter_message(text=messages.expired())
+        return {FACTOR_SLOT: None, CODE_SLOT: None, OUTCOME_SLOT: None}
+
+
+def _reset() -> list[EventType]:
+    return [SlotSet(CODE_SLOT, None), SlotSet(FACTOR_SLOT, None), SlotSet(OUTCOME_SLOT, None)]
+
+
+class ActionDossierStatus(Action):
+    """Runs when the form ends: shows the status after a verified lookup; otherwise the reply was already sent."""
+
+    def name(self) -> str:
+        return "action_dossier_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot(OUTCOME_SLOT) == Outcome.VERIFIED.value:
+            service = get_service()
+            view = service.verified_view(tracker.sender_id)
+            if view is None:
+                dispatcher.utter_message(text=messages.expired())
+            else:
+                text = messages.status_message(view, get_directory(), service.local_now())
+                buttons = []
+                if view.state in ACTIVE_STATES:
+                    buttons = [{"title": "Báo cho tôi khi có kết quả", "payload": "/subscribe_dossier_updates"}]
+                dispatcher.utter_message(text=text, buttons=buttons)
+        return _reset()
+
+
+class ActionDossierSubscribe(Action):
+    """"Báo cho tôi khi có kết quả": subscribe this conversation (and its channel) to the verified dossier."""
+
+    def name(self) -> str:
+        return "action_dossier_subscribe"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        channel = tracker.get_latest_input_channel() or "rest"
+        code, created = get_service().subscribe(tracker.sender_id, channel)
+        if code is None:
+            dispatcher.utter_message(text=messages.subscribe_needs_lookup())
+        else:
+            dispatcher.utter_message(text=messages.subscribed(code, created))
+        return []
+
+
+class ActionDossierNotify(Action):
+    """Run by the notifier through Rasa's HTTP API (never predicted): one message per pending state change."""
+
+    def name(self) -> str:
+        return "action_dossier_notify"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        for item in get_service().take_notifications(tracker.sender_id):
+            dispatcher.utter_message(text=messages.state_changed(item.receipt_code, DossierState(item.state)))
+        return []

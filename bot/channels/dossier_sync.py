@@ -1,0 +1,144 @@
+"""`POST /api/dossiers/sync`: the one-stop system pushes dossier creations and state changes.
+
+A Rasa input channel only so that it mounts on the Rasa server (no chat happens here). Contract (docs/dossiers.md,
+"Sync API"): `Authorization: Bearer <THUTUC_SYNC_TOKEN>`; JSON body `{"records": [...]}` (or a bare list) in the feed
+schema; the whole batch is validated first and applied in one transaction, or rejected (422) with a reason per
+record; re-sending a batch changes nothing and notifies nobody twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from typing import Any, Awaitable, Callable, Optional, Text
+from zoneinfo import ZoneInfo
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.http_body import BodyTooLarge, read_body_limited
+from bot.privacy import install_log_masking
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+install_log_masking()
+
+
+class DossierSyncInput(InputChannel):
+    def __init__(self, settings: Optional[Settings] = None, store=None, notifier=None) -> None:
+        self.settings = settings or get_settings()
+        self._store = store
+        self._notifier = notifier
+        self._tasks: set[asyncio.Task] = set()
+
+    @classmethod
+    def name(cls) -> Text:
+        return "dossier_sync"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[Text, Any]]) -> "DossierSyncInput":
+        """credentials.yml holds no secret for this channel: the token comes from THUTUC_SYNC_TOKEN."""
+        return cls()
+
+    def url_prefix(self) -> Text:
+        return "/api/dossiers"
+
+    def get_output_channel(self):
+        return None  # not a chat channel
+
+    # --- collaborators, created on first use so the Rasa server starts even if the database is slow --------------
+
+    def store(self):
+        if self._store is None:
+            from dossiers.store import DossierStore
+
+            self._store = DossierStore(self.settings.database_url)
+        return self._store
+
+    def notifier(self):
+        if self._notifier is None:
+            from dossiers.notify import make_notifier
+
+            self._notifier = make_notifier(self.store(), self.settings)
+        return self._notifier
+
+    async def wait_for_background_tasks(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _authorised(self, request: Request) -> bool:
+        token = self.settings.sync_token
+        header = request.headers.get("authorization") or ""
+        scheme, _, given = header.partition(" ")
+        if not token or scheme.lower() != "bearer" or not given:
+            return False
+        return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sync = Blueprint("dossier_sync", __name__)
+
+        @sync.route("/sync", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request)
+
+        @sync.listener("before_server_stop")
+        async def finish(app: Any, loop: Any) -> None:
+            await self.wait_for_background_tasks()
+
+        return sync
+
+    async def _receive(self, request: Request) -> HTTPResponse:
+        if not self._authorised(request):
+            return response.json({"accepted": False, "error": "unauthorized"}, status=401,
+                                 headers={"WWW-Authenticate": "Bearer"})
+        try:
+            raw = await read_body_limited(request, self.settings.dossier_sync_max_bytes)
+        except BodyTooLarge:
+            return response.json({"accepted": False, "error": "payload too large",
+                                  "max_bytes": self.settings.dossier_sync_max_bytes}, status=413)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return response.json({"accepted": False, "error": "body is not UTF-8 JSON"}, status=400)
+        records = body.get("records") if isinstance(body, dict) else body
+        if not isinstance(records, list) or not records:
+            return response.json({"accepted": False, "error": "expected a non-empty list under \"records\""},
+                                 status=400)
+        if len(records) > self.settings.dossier_sync_max_records:
+            return response.json({"accepted": False, "error": "too many records",
+                                  "max_records": self.settings.dossier_sync_max_records}, status=413)
+
+        from dossiers.feed import validate_records
+
+        validation = validate_records(enumerate(records, start=1), salt=self.settings.dossier_contact_salt,
+                                      tz=ZoneInfo(self.settings.timezone))
+        if validation.errors:
+            errors = [{"record": error.line, "message": error.message} for error in validation.errors]
+            return response.json({"accepted": False, "errors": errors}, status=422)
+
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(None, lambda: self.store().apply(validation.records, "sync"))
+        except Exception as error:  # the database is down: the sender retries the batch, nothing was applied
+            logger.error("dossier sync failed to store the batch: %s", type(error).__name__)
+            return response.json({"accepted": False, "error": "storage unavailable, retry later"}, status=503)
+        if result.notifications:
+            task = asyncio.create_task(self._deliver())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return response.json({
+            "accepted": True, "created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+            "stale": result.stale, "state_changes": result.state_changes, "notifications": result.notifications,
+            "dropped_personal_fields": sorted(validation.dropped_personal_fields),
+            "ignored_fields": sorted(validation.ignored_fields),
+        })
+
+    async def _deliver(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, self.notifier().deliver_pending)
+        except Exception as error:
+            logger.error("dossier notifications not delivered: %s", type(error).__name__)

@@ -1,0 +1,130 @@
+"""Tables of the dossier status store (same database as the knowledge base, own metadata and migration branch).
+
+What is deliberately absent: applicant names, ID numbers, addresses and phone numbers. The only trace of the
+applicant is `contact_hash`, a salted hash of the last four phone digits, which can verify a second factor but never
+be shown. Dossier dates are naive local times of the deployment (settings.timezone); bookkeeping timestamps are UTC.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=_NAMING))
+
+NOTIFY_PENDING = "pending"
+NOTIFY_SENDING = "sending"
+NOTIFY_SENT = "sent"
+
+
+class Dossier(Base):
+    __tablename__ = "dossiers"
+
+    id = Column(Integer, primary_key=True)
+    receipt_code = Column(String(64), nullable=False, unique=True)
+    procedure_code = Column(String(32))
+    state = Column(Integer, nullable=False)
+    received_at = Column(DateTime)
+    due_at = Column(DateTime)
+    completed_at = Column(DateTime)
+    returned_at = Column(DateTime)
+    supplement = Column(Text)  # what the citizen must add (state 5)
+    fee_due = Column(BigInteger)  # VND the citizen must pay (state 6), as the one-stop system states it
+    fee_note = Column(Text)
+    site = Column(String(64))  # ward site id (knowledge base) handling the dossier: where to supplement / pick up
+    pickup_from = Column(DateTime)
+    contact_hash = Column(String(64))  # HMAC of the last 4 phone digits; never returned
+    source = Column(String(16), nullable=False)  # import | sync | external
+    source_updated_at = Column(DateTime)  # the feed's own timestamp, to ignore stale records
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+    changes = relationship("StateChange", back_populates="dossier", order_by="StateChange.id")
+
+
+class StateChange(Base):
+    __tablename__ = "dossier_state_changes"
+
+    id = Column(Integer, primary_key=True)
+    dossier_id = Column(Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False, index=True)
+    previous_state = Column(Integer)
+    state = Column(Integer, nullable=False)
+    changed_at = Column(DateTime, nullable=False)  # when it changed (feed time if given)
+    recorded_at = Column(DateTime, nullable=False)
+    source = Column(String(16), nullable=False)
+
+    dossier = relationship("Dossier", back_populates="changes")
+
+
+class Subscription(Base):
+    """A citizen asked to be told about changes; the channel is the one the citizen used."""
+
+    __tablename__ = "dossier_subscriptions"
+    __table_args__ = (UniqueConstraint("dossier_id", "sender_id", name="uq_dossier_subscriptions_dossier_sender"),)
+
+    id = Column(Integer, primary_key=True)
+    dossier_id = Column(Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False)
+    sender_id = Column(String(255), nullable=False)
+    channel = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class Notification(Base):
+    """Outbox: one row per (subscription, state change). The unique pair is what makes a retried feed notify once."""
+
+    __tablename__ = "dossier_notifications"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "change_id", name="uq_dossier_notifications_subscription_change"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    subscription_id = Column(
+        Integer, ForeignKey("dossier_subscriptions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    change_id = Column(Integer, ForeignKey("dossier_state_changes.id", ondelete="CASCADE"), nullable=False)
+    status = Column(String(16), nullable=False, default=NOTIFY_PENDING)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text)
+    created_at = Column(DateTime, nullable=False)
+    sent_at = Column(DateTime)
+
+
+class LookupSession(Base):
+    """The dossier a sender found and, once the second factor matched, verified. Keeps the code out of slots."""
+
+    __tablename__ = "dossier_lookup_sessions"
+
+    sender_key = Column(String(64), primary_key=True)  # hash of the sender id
+    dossier_id = Column(Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False)
+    found_at = Column(DateTime, nullable=False)
+    verified_at = Column(DateTime)
+
+
+class LookupFailure(Base):
+    """One failed lookup or wrong second factor; the database rate limiter counts these in a sliding window."""
+
+    __tablename__ = "dossier_lookup_failures"
+    __table_args__ = (Index("ix_dossier_lookup_failures_key_at", "sender_key", "failed_at"),)
+
+    id = Column(Integer, primary_key=True)
+    sender_key = Column(String(128), nullable=False)
+    failed_at = Column(Float, nullable=False)  # epoch seconds

@@ -1,0 +1,263 @@
+"""Persistence of dossiers, their state history, lookups, subscriptions and the notification outbox.
+
+The only module that runs SQL for the dossier feature. Engines come from `knowledge.db` (one per database URL per
+process) and the schema is brought to Alembic's heads on first use.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Optional
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from dossiers.feed import FeedRecord
+from dossiers.models import (
+    NOTIFY_PENDING,
+    NOTIFY_SENDING,
+    NOTIFY_SENT,
+    Dossier,
+    LookupSession,
+    Notification,
+    StateChange,
+    Subscription,
+)
+
+UPDATABLE_FIELDS = (
+    "procedure_code", "received_at", "due_at", "completed_at", "returned_at", "pickup_from", "supplement",
+    "fee_due", "fee_note", "site", "contact_hash",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def sender_key(sender_id: str) -> str:
+    """Sender ids (Zalo user ids) are stored hashed where only equality matters."""
+    return hashlib.sha256(f"thutuc-sender:{sender_id}".encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ApplyResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    state_changes: int = 0
+    notifications: int = 0
+    codes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PendingNotification:
+    id: int
+    sender_id: str
+    channel: str
+    receipt_code: str
+    state: int
+    changed_at: datetime
+
+
+class DossierStore:
+    def __init__(self, database_url: Optional[str] = None, engine: Optional[Engine] = None):
+        from knowledge.db import get_engine, migrate, session_factory
+
+        self.engine = engine or get_engine(database_url)
+        migrate(engine=self.engine)
+        self._sessions = session_factory(self.engine)
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    # --- dossiers -------------------------------------------------------------------------------------------------
+
+    def get(self, receipt_code: str) -> Optional[Dossier]:
+        with self.session() as session:
+            return session.execute(select(Dossier).where(Dossier.receipt_code == receipt_code)).scalar_one_or_none()
+
+    def history(self, dossier_id: int) -> list[StateChange]:
+        with self.session() as session:
+            rows = session.execute(
+                select(StateChange).where(StateChange.dossier_id == dossier_id).order_by(StateChange.id)
+            )
+            return list(rows.scalars())
+
+    def apply(self, records: Iterable[FeedRecord], source: str, now: Optional[datetime] = None) -> ApplyResult:
+        """Create or update every record in ONE transaction (all or nothing) and queue notifications.
+
+        Idempotent: a record equal to what is stored changes nothing; a record older than the stored one (by the
+        feed's `updated_at`) is skipped as stale; only a different state adds a history row (and notifications).
+        """
+        now = now or utcnow()
+        result = ApplyResult()
+        with self.session() as session, session.begin():
+            for record in records:
+                self._apply_one(session, record, source, now, result)
+        return result
+
+    def _apply_one(self, session: Session, record: FeedRecord, source: str, now: datetime,
+                   result: ApplyResult) -> None:
+        dossier = session.execute(
+            select(Dossier).where(Dossier.receipt_code == record.receipt_code)
+        ).scalar_one_or_none()
+        if dossier is None:
+            dossier = Dossier(receipt_code=record.receipt_code, state=int(record.state), source=source,
+                              created_at=now, updated_at=now, source_updated_at=record.updated_at)
+            for name in UPDATABLE_FIELDS:
+                setattr(dossier, name, getattr(record, name))
+            session.add(dossier)
+            session.flush()
+            session.add(StateChange(dossier_id=dossier.id, previous_state=None, state=int(record.state),
+                                    changed_at=record.updated_at or now, recorded_at=now, source=source))
+            result.created += 1
+            result.codes.append(record.receipt_code)
+            return
+        if record.updated_at and dossier.source_updated_at and record.updated_at < dossier.source_updated_at:
+            result.stale += 1
+            return
+        changed = False
+        for name in UPDATABLE_FIELDS:
+            if name in record.present and getattr(dossier, name) != getattr(record, name):
+                setattr(dossier, name, getattr(record, name))
+                changed = True
+        if record.updated_at and record.updated_at != dossier.source_updated_at:
+            dossier.source_updated_at = record.updated_at
+        if dossier.state != int(record.state):
+            change = StateChange(dossier_id=dossier.id, previous_state=dossier.state, state=int(record.state),
+                                 changed_at=record.updated_at or now, recorded_at=now, source=source)
+            dossier.state = int(record.state)
+            session.add(change)
+            session.flush()
+            result.state_changes += 1
+            result.notifications += self._queue_notifications(session, dossier.id, change.id, now)
+            changed = True
+        if changed:
+            dossier.updated_at = now
+            dossier.source = source
+            result.updated += 1
+            result.codes.append(record.receipt_code)
+        else:
+            result.unchanged += 1
+
+    @staticmethod
+    def _queue_notifications(session: Session, dossier_id: int, change_id: int, now: datetime) -> int:
+        subscriptions = session.execute(select(Subscription.id).where(Subscription.dossier_id == dossier_id))
+        count = 0
+        for (subscription_id,) in subscriptions.all():
+            session.add(Notification(subscription_id=subscription_id, change_id=change_id, status=NOTIFY_PENDING,
+                                     attempts=0, created_at=now))
+            count += 1
+        return count
+
+    # --- lookups (the code a sender found / verified) ---------------------------------------------------------------
+
+    def remember_lookup(self, sender_id: str, dossier_id: int, now: datetime) -> None:
+        key = sender_key(sender_id)
+        with self.session() as session, session.begin():
+            session.execute(delete(LookupSession).where(LookupSession.sender_key == key))
+            session.add(LookupSession(sender_key=key, dossier_id=dossier_id, found_at=now, verified_at=None))
+
+    def current_lookup(self, sender_id: str, max_age: timedelta, now: datetime) -> Optional[tuple[Dossier, bool]]:
+        """(dossier, verified) for the sender's last found code, if not older than `max_age`."""
+        with self.session() as session:
+            row = session.execute(
+                select(LookupSession, Dossier)
+                .join(Dossier, Dossier.id == LookupSession.dossier_id)
+                .where(LookupSession.sender_key == sender_key(sender_id))
+            ).first()
+        if row is None:
+            return None
+        lookup, dossier = row
+        if now - (lookup.verified_at or lookup.found_at) > max_age:
+            return None
+        return dossier, lookup.verified_at is not None
+
+    def mark_verified(self, sender_id: str, now: datetime) -> None:
+        with self.session() as session, session.begin():
+            session.execute(
+                update(LookupSession).where(LookupSession.sender_key == sender_key(sender_id)).values(verified_at=now)
+            )
+
+    def forget_lookup(self, sender_id: str) -> None:
+        with self.session() as session, session.begin():
+            session.execute(delete(LookupSession).where(LookupSession.sender_key == sender_key(sender_id)))
+
+    # --- subscriptions and the outbox -----------------------------------------------------------------------------
+
+    def subscribe(self, dossier_id: int, sender_id: str, channel: str, now: datetime) -> bool:
+        """True when a new subscription was stored, False when it already existed (the channel is refreshed)."""
+        with self.session() as session, session.begin():
+            existing = session.execute(
+                select(Subscription).where(Subscription.dossier_id == dossier_id, Subscription.sender_id == sender_id)
+            ).scalar_one_or_none()
+            if existing is not None:
+                existing.channel = channel
+                return False
+            session.add(Subscription(dossier_id=dossier_id, sender_id=sender_id, channel=channel, created_at=now))
+            return True
+
+    def pending_notifications(self, limit: int = 100) -> list[PendingNotification]:
+        with self.session() as session:
+            rows = session.execute(
+                select(Notification.id, Subscription.sender_id, Subscription.channel, Dossier.receipt_code,
+                       StateChange.state, StateChange.changed_at)
+                .join(Subscription, Subscription.id == Notification.subscription_id)
+                .join(StateChange, StateChange.id == Notification.change_id)
+                .join(Dossier, Dossier.id == Subscription.dossier_id)
+                .where(Notification.status == NOTIFY_PENDING)
+                .order_by(Notification.id)
+                .limit(limit)
+            ).all()
+        return [PendingNotification(*row) for row in rows]
+
+    def claim_notification(self, notification_id: int, now: datetime) -> bool:
+        """pending → sending, atomically: only one notifier (process or replica) wins a given row."""
+        with self.session() as session, session.begin():
+            claimed = session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id, Notification.status == NOTIFY_PENDING)
+                .values(status=NOTIFY_SENDING, attempts=Notification.attempts + 1)
+            ).rowcount
+        return claimed == 1
+
+    def finish_notification(self, notification_id: int, sent: bool, now: datetime, error: Optional[str] = None) -> None:
+        with self.session() as session, session.begin():
+            session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id, Notification.status == NOTIFY_SENDING)
+                .values(status=NOTIFY_SENT if sent else NOTIFY_PENDING, sent_at=now if sent else None,
+                        last_error=error)
+            )
+
+    def take_sending_for(self, sender_id: str, now: datetime) -> list[PendingNotification]:
+        """Notifications being delivered to this sender (claimed by the notifier); marks them sent."""
+        with self.session() as session, session.begin():
+            rows = session.execute(
+                select(Notification.id, Subscription.sender_id, Subscription.channel, Dossier.receipt_code,
+                       StateChange.state, StateChange.changed_at)
+                .join(Subscription, Subscription.id == Notification.subscription_id)
+                .join(StateChange, StateChange.id == Notification.change_id)
+                .join(Dossier, Dossier.id == Subscription.dossier_id)
+                .where(Notification.status == NOTIFY_SENDING, Subscription.sender_id == sender_id)
+                .order_by(Notification.id)
+            ).all()
+            taken = []
+            for row in rows:
+                done = session.execute(
+                    update(Notification)
+                    .where(Notification.id == row[0], Notification.status == NOTIFY_SENDING)
+                    .values(status=NOTIFY_SENT, sent_at=now)
+                ).rowcount
+                if done == 1:
+                    taken.append(PendingNotification(*row))
+        return taken
+
+    def notification_statuses(self) -> list[tuple[int, str, int]]:
+        with self.session() as session:
+            return [tuple(row) for row in session.execute(
+                select(Notification.id, Notification.status, Notification.attempts).order_by(Notification.id)
+            ).all()]
