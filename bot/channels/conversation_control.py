@@ -10,7 +10,7 @@ import logging
 from typing import Any, Protocol
 
 from rasa.core.channels.channel import CollectingOutputChannel
-from rasa.shared.core.events import ConversationPaused
+from rasa.shared.core.events import ConversationPaused, ConversationResumed
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +21,9 @@ class ConversationControl(Protocol):
 
     async def is_paused(self, sender_id: str) -> bool:
         """True while a human handles this conversation."""
+
+    async def resume(self, sender_id: str) -> None:
+        """Let the bot answer again."""
 
 
 class RasaConversationControl:
@@ -53,3 +56,14 @@ class RasaConversationControl:
             return False
         tracker = await agent.processor.get_tracker(sender_id)
         return tracker.is_paused()
+
+    async def resume(self, sender_id: str) -> None:
+        agent = self._agent()
+        if agent is None:
+            logger.warning("Cannot resume a conversation: no model loaded")
+            return
+        async with agent.lock_store.lock(sender_id):
+            tracker = await agent.processor.get_tracker(sender_id)
+            if tracker.is_paused():
+                tracker.update(ConversationResumed())
+                await agent.processor.save_tracker(tracker)

@@ -82,6 +82,9 @@ class SetConversationControl:
     async def is_paused(self, sender_id: str) -> bool:
         return sender_id in self._agent.paused
 
+    async def resume(self, sender_id: str) -> None:
+        self._agent.paused.discard(sender_id)
+
 
 def build_app(channels: Sequence[InputChannel], agent: Any) -> Sanic:
     app = Sanic(f"channels_test_{uuid.uuid4().hex[:10]}")

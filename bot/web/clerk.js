@@ -1,0 +1,321 @@
+// Clerk desk page. Plain JavaScript, no build step; all text rendered with textContent (never as HTML).
+(function () {
+  "use strict";
+
+  var TEXT = {
+    searching: "Đang tìm…",
+    popular: "Thủ tục hay hỏi:",
+    noResults: "Không tìm thấy thủ tục phù hợp. Thử gõ cách khác (ví dụ tên ngắn hơn).",
+    results: function (n) { return n + " kết quả"; },
+    unreachable: "Không kết nối được với máy chủ. Kiểm tra mạng rồi thử lại.",
+    printChecklist: "In danh sách giấy tờ",
+    officialSource: "Xem trên Cổng DVC",
+    documents: "Giấy tờ",
+    channels: "Cách nộp, thời hạn, lệ phí",
+    sites: "Nơi nộp",
+    steps: "Các bước",
+    results_: "Kết quả",
+    conditions: "Điều kiện",
+    applicants: "Đối tượng",
+    legal: "Căn cứ pháp lý",
+    source: "Nguồn",
+    flags: "Cần xem lại",
+    sample: "Thông tin nơi nộp là dữ liệu mẫu, chưa phải của phường thật.",
+    imported: "Chưa được biên tập (nhập tự động từ Cổng DVC)",
+    mould: "Mẫu",
+    fee: "lệ phí",
+    close: "Đã xử lý — đóng phiếu",
+    closing: "Đang đóng…",
+    contact: "Liên hệ",
+    noContact: "không để lại liên hệ",
+    channelNames: { zalo: "Zalo", webchat: "Web", rest: "Web" },
+  };
+
+  function $(id) { return document.getElementById(id); }
+  var loginView = $("login-view"), appView = $("app-view"), logoutButton = $("logout");
+  var searchBox = $("search"), resultsList = $("results"), searchNote = $("search-note"), searchError = $("search-error");
+  var cardBox = $("card"), cardPlaceholder = $("card-placeholder");
+  var ticketsList = $("tickets"), ticketsEmpty = $("tickets-empty"), ticketsError = $("tickets-error");
+
+  // ------------------------------------------------------------------------------------------- helpers
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function show(node, visible) { node.hidden = !visible; }
+
+  function setError(node, message) {
+    node.textContent = message || "";
+    show(node, !!message);
+  }
+
+  function api(path, options) {
+    options = options || {};
+    options.credentials = "same-origin";
+    options.headers = Object.assign({ "X-Requested-With": "thutuc-clerk" }, options.headers || {});
+    return fetch(path, options).then(
+      function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (response.status === 401 && path !== "login") showLogin();
+          if (!response.ok) {
+            var error = new Error(String(response.status));
+            error.status = response.status;
+            error.userMessage = body && body.error ? body.error : TEXT.unreachable;
+            throw error;
+          }
+          return body;
+        });
+      },
+      function () {
+        var error = new Error("network");
+        error.userMessage = TEXT.unreachable;
+        throw error;
+      }
+    );
+  }
+
+  function safeHttpUrl(candidate) {
+    try {
+      var url = new URL(candidate);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.toString() : null;
+    } catch (e) { return null; }
+  }
+
+  // ------------------------------------------------------------------------------------------- login
+  function showLogin(message) {
+    show(appView, false);
+    show(logoutButton, false);
+    show(loginView, true);
+    setError($("login-error"), message);
+    $("token").focus();
+  }
+
+  function showApp() {
+    show(loginView, false);
+    show(appView, true);
+    show(logoutButton, true);
+    runSearch("");
+    loadTickets();
+    searchBox.focus();
+  }
+
+  $("login-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var token = $("token").value;
+    api("login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: token }),
+    }).then(function () {
+      $("token").value = "";
+      showApp();
+    }, function (error) {
+      setError($("login-error"), error.userMessage);
+    });
+  });
+
+  logoutButton.addEventListener("click", function () {
+    api("logout", { method: "POST" }).catch(function () {}).then(function () { showLogin(); });
+  });
+
+  // ------------------------------------------------------------------------------------------- search
+  var searchSeq = 0, searchTimer = null, searchAbort = null, currentCode = null;
+
+  function runSearch(query) {
+    var seq = ++searchSeq;
+    if (searchAbort) searchAbort.abort();
+    searchAbort = typeof AbortController === "function" ? new AbortController() : null;
+    searchNote.textContent = TEXT.searching;
+    api("api/search?q=" + encodeURIComponent(query), { signal: searchAbort ? searchAbort.signal : undefined })
+      .then(function (body) {
+        if (seq !== searchSeq) return; // an older answer arriving late must not replace a newer one
+        setError(searchError, "");
+        renderResults(body);
+      }, function (error) {
+        if (seq !== searchSeq || error.name === "AbortError") return;
+        searchNote.textContent = "";
+        setError(searchError, error.userMessage);
+      });
+  }
+
+  function renderResults(body) {
+    while (resultsList.firstChild) resultsList.removeChild(resultsList.firstChild);
+    var results = Array.isArray(body.results) ? body.results : [];
+    searchNote.textContent = body.popular ? TEXT.popular : (results.length ? TEXT.results(results.length) : TEXT.noResults);
+    results.forEach(function (hit) {
+      var item = el("li");
+      var button = el("button", "result");
+      button.type = "button";
+      button.appendChild(el("span", "name", hit.name));
+      button.appendChild(el("span", "code", "mã " + hit.code + (hit.status === "imported" ? " · chưa biên tập" : "")));
+      button.setAttribute("data-code", hit.code);
+      if (hit.code === currentCode) button.setAttribute("aria-current", "true");
+      button.addEventListener("click", function () { openCard(hit.code); });
+      item.appendChild(button);
+      resultsList.appendChild(item);
+    });
+  }
+
+  searchBox.addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    var query = searchBox.value.normalize ? searchBox.value.normalize("NFC") : searchBox.value;
+    searchTimer = setTimeout(function () { runSearch(query.trim()); }, 120);
+  });
+
+  searchBox.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      var first = resultsList.querySelector("button");
+      if (first) openCard(first.getAttribute("data-code"));
+    }
+  });
+
+  // ------------------------------------------------------------------------------------------- card
+  function section(title) {
+    var box = el("section");
+    box.appendChild(el("h3", null, title));
+    return box;
+  }
+
+  function list(items, ordered) {
+    var node = el(ordered ? "ol" : "ul");
+    items.forEach(function (text) { node.appendChild(el("li", null, text)); });
+    return node;
+  }
+
+  function openCard(code) {
+    currentCode = code;
+    Array.prototype.forEach.call(resultsList.querySelectorAll("button"), function (b) {
+      if (b.getAttribute("data-code") === code) b.setAttribute("aria-current", "true");
+      else b.removeAttribute("aria-current");
+    });
+    api("api/procedures/" + encodeURIComponent(code)).then(renderCard, function (error) {
+      show(cardBox, true);
+      show(cardPlaceholder, false);
+      while (cardBox.firstChild) cardBox.removeChild(cardBox.firstChild);
+      cardBox.appendChild(el("p", "error", error.userMessage));
+    });
+  }
+
+  function renderCard(card) {
+    while (cardBox.firstChild) cardBox.removeChild(cardBox.firstChild);
+    cardBox.appendChild(el("h2", null, card.name + " — mã " + card.code));
+    var meta = [card.field, card.level].filter(Boolean).join(" · ");
+    if (card.status === "imported") meta += " · " + TEXT.imported;
+    cardBox.appendChild(el("p", "meta", meta));
+
+    var actions = el("div", "actions");
+    var print = el("a", null, TEXT.printChecklist);
+    print.href = "procedures/" + encodeURIComponent(card.code) + "/checklist";
+    print.target = "_blank";
+    print.rel = "noopener";
+    actions.appendChild(print);
+    var official = card.source_url ? safeHttpUrl(card.source_url) : null;
+    if (official) {
+      var link = el("a", null, TEXT.officialSource);
+      link.href = official;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      actions.appendChild(link);
+    }
+    cardBox.appendChild(actions);
+
+    (card.documents || []).forEach(function (group) {
+      var box = section(group.title);
+      var items = el("ul");
+      group.items.forEach(function (item) {
+        var li = el("li", null, item.name + (item.quantity ? " — " + item.quantity : "") + (item.case ? " (" + item.case + ")" : ""));
+        if (item.form) li.appendChild(el("div", "small", TEXT.mould + ": " + item.form));
+        if (item.notes) li.appendChild(el("div", "small", item.notes));
+        items.appendChild(li);
+      });
+      box.appendChild(items);
+      cardBox.appendChild(box);
+    });
+
+    if ((card.channels || []).length) {
+      var channels = section(TEXT.channels);
+      channels.appendChild(list(card.channels.map(function (c) {
+        return c.label + ": " + c.time + "; " + TEXT.fee + ": " + c.fee + (c.description ? " — " + c.description : "");
+      })));
+      cardBox.appendChild(channels);
+    }
+
+    if (card.ward) {
+      var sites = section(TEXT.sites + " — " + card.ward.name);
+      if (card.ward.sample) sites.appendChild(el("p", "sample", TEXT.sample));
+      sites.appendChild(list((card.sites || []).map(function (s) {
+        return [s.name, s.address, s.phone ? "ĐT " + s.phone : null].filter(Boolean).join(" — ") +
+          (s.hours && s.hours.length ? "\n" + s.hours.join("\n") : "");
+      })));
+      cardBox.appendChild(sites);
+    }
+
+    if (card.applicants) { var who = section(TEXT.applicants); who.appendChild(el("p", null, card.applicants)); cardBox.appendChild(who); }
+    if (card.conditions) { var cond = section(TEXT.conditions); cond.appendChild(el("p", null, card.conditions)); cardBox.appendChild(cond); }
+    if ((card.steps || []).length) { var steps = section(TEXT.steps); steps.appendChild(list(card.steps, true)); cardBox.appendChild(steps); }
+    if ((card.results || []).length) { var res = section(TEXT.results_); res.appendChild(list(card.results)); cardBox.appendChild(res); }
+    if ((card.legal_basis || []).length) {
+      var legal = section(TEXT.legal);
+      legal.appendChild(list(card.legal_basis.map(function (r) { return r.code + (r.title ? " — " + r.title : ""); })));
+      cardBox.appendChild(legal);
+    }
+    if ((card.review_flags || []).length) {
+      var flags = section(TEXT.flags);
+      flags.className = "flags";
+      flags.appendChild(list(card.review_flags));
+      cardBox.appendChild(flags);
+    }
+    cardBox.appendChild(el("p", "small", TEXT.source + ": " + card.source));
+    show(cardPlaceholder, false);
+    show(cardBox, true);
+  }
+
+  // ------------------------------------------------------------------------------------------- tickets
+  function loadTickets() {
+    api("api/tickets").then(function (body) {
+      setError(ticketsError, "");
+      renderTickets(body.tickets || []);
+    }, function (error) {
+      setError(ticketsError, error.userMessage);
+    });
+  }
+
+  function renderTickets(tickets) {
+    while (ticketsList.firstChild) ticketsList.removeChild(ticketsList.firstChild);
+    $("ticket-count").textContent = String(tickets.length);
+    show(ticketsEmpty, tickets.length === 0);
+    tickets.forEach(function (ticket) {
+      var item = el("li");
+      item.setAttribute("data-ticket", String(ticket.id));
+      var when = ticket.created_at ? new Date(ticket.created_at).toLocaleString("vi-VN") : "";
+      var channel = TEXT.channelNames[ticket.channel] || ticket.channel;
+      item.appendChild(el("div", "small", "#" + ticket.id + " · " + channel + " · " + when));
+      if (ticket.question) item.appendChild(el("p", "question", ticket.question));
+      if (ticket.procedure_code) item.appendChild(el("div", "small", "Thủ tục: mã " + ticket.procedure_code));
+      item.appendChild(el("div", "small", TEXT.contact + ": " + (ticket.contact || TEXT.noContact)));
+      var close = el("button", "ghost", TEXT.close);
+      close.type = "button";
+      close.addEventListener("click", function () {
+        close.disabled = true;
+        close.textContent = TEXT.closing;
+        api("api/tickets/" + ticket.id + "/close", { method: "POST" }).then(loadTickets, function (error) {
+          setError(ticketsError, error.userMessage);
+          loadTickets();
+        });
+      });
+      item.appendChild(close);
+      ticketsList.appendChild(item);
+    });
+  }
+
+  $("refresh-tickets").addEventListener("click", loadTickets);
+  setInterval(function () { if (!appView.hidden) loadTickets(); }, 30000);
+
+  // ------------------------------------------------------------------------------------------- start
+  api("api/session").then(showApp, function (error) {
+    showLogin(error.status === 401 ? "" : error.userMessage);
+  });
+})();
