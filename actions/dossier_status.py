@@ -34,6 +34,9 @@ ANSWER_INTENTS = {"inform", "check_dossier_status"}
 ACTIVE_STATES = {DossierState.NEW, DossierState.RECEIVED, DossierState.PROCESSING, DossierState.NEEDS_SUPPLEMENT,
                  DossierState.NEEDS_PAYMENT, DossierState.DONE}
 _DIGITS = re.compile(r"\d")
+# Extracted instead of a code when a sender who verified a moment ago asks again without one. Extraction may only
+# fill the form's own slots (rasa_sdk drops others), so the marker travels in receipt_code to its validation.
+REUSE_VERIFIED = "<verified>"
 
 _service: Optional[DossierService] = None
 _directory: Optional[Directory] = None
@@ -91,7 +94,7 @@ class ValidateDossierForm(FormValidationAction):
         if requested is None:
             # Activation without a code: reuse the dossier this sender verified a moment ago, else ask for the code.
             if get_service().verified_view(tracker.sender_id) is not None:
-                return {OUTCOME_SLOT: Outcome.VERIFIED.value}
+                return {CODE_SLOT: REUSE_VERIFIED}
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if requested == CODE_SLOT and intent in ANSWER_INTENTS:
@@ -115,6 +118,12 @@ class ValidateDossierForm(FormValidationAction):
 
     async def validate_receipt_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
+        if value == REUSE_VERIFIED:
+            view = get_service().verified_view(tracker.sender_id)
+            if view is not None:
+                return {CODE_SLOT: mask_receipt_code(view.receipt_code), FACTOR_SLOT: "****",
+                        OUTCOME_SLOT: Outcome.VERIFIED.value}
+            return {CODE_SLOT: None}
         if not value or "*" in str(value):
             return {}  # an already masked value from earlier in the conversation: nothing new to check
         result = get_service().lookup(tracker.sender_id, str(value))

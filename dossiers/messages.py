@@ -1,7 +1,8 @@
 """Every Vietnamese sentence of the dossier-status conversation, in one place.
 
 Replies are short (Zalo shows ≤ 2,000 characters per message) and never contain applicant data: they are built
-only from a `DossierView`, the knowledge-base directory and the rate-limit state.
+only from a `DossierView`, the knowledge-base directory and the rate-limit state. The two free-text fields a feed
+supplies (what to supplement, the fee note) are scrubbed of phone/ID numbers in case a clerk typed one there.
 """
 from __future__ import annotations
 
@@ -66,11 +67,12 @@ def next_steps(view: DossierView, directory: Directory) -> Optional[str]:
     place = _place(directory, view.site)
     state = view.state
     if state is DossierState.NEEDS_SUPPLEMENT:
-        what = view.supplement or "giấy tờ cán bộ đã hướng dẫn (liên hệ Trung tâm để biết cụ thể)"
+        what = scrub_reply(view.supplement) if view.supplement else None
+        what = what or "giấy tờ cán bộ đã hướng dẫn (liên hệ Trung tâm để biết cụ thể)"
         return f"Việc cần làm: bổ sung {what}. Nơi nộp bổ sung: {place}."
     if state is DossierState.NEEDS_PAYMENT:
         amount = f" {format_money(view.fee_due)}" if view.fee_due else ""
-        note = f" ({view.fee_note})" if view.fee_note else ""
+        note = f" ({scrub_reply(view.fee_note)})" if view.fee_note else ""
         return f"Việc cần làm: nộp phí, lệ phí{amount}{note} tại {place} hoặc theo hướng dẫn thanh toán trực tuyến đã nhận."
     if state is DossierState.DONE:
         when = format_date(view.pickup_from)
@@ -106,12 +108,7 @@ def status_message(view: DossierView, directory: Directory, now_local: datetime)
         lines.append(step)
     if view.state in (DossierState.REJECTED, DossierState.STOPPED, DossierState.NEEDS_SUPPLEMENT):
         lines.append(_contact_line(directory))
-    return scrub_reply("\n".join(lines))
-
-
-def found_ask_factor() -> str:
-    return ("Mình đã tìm thấy hồ sơ này. Để bảo vệ thông tin của người nộp, bạn cho mình xin 4 số cuối "
-            "của số điện thoại đã ghi trong hồ sơ nhé.")
+    return "\n".join(lines)
 
 
 def unknown_code(code: str) -> str:
@@ -165,7 +162,5 @@ def subscribe_needs_lookup() -> str:
 
 def state_changed(code: str, state: DossierState) -> str:
     """Pushed to a subscriber; the code is masked because the message may be read on a shared screen."""
-    return scrub_reply(
-        f"Hồ sơ {mask_receipt_code(code)} vừa chuyển sang trạng thái: {OFFICIAL_LABELS[state]}. "
-        f"{STATE_WORDING[state]} Nhắn “tra cứu hồ sơ” để xem chi tiết."
-    )
+    return (f"Hồ sơ {mask_receipt_code(code)} vừa chuyển sang trạng thái: {OFFICIAL_LABELS[state]}. "
+            f"{STATE_WORDING[state]} Nhắn “tra cứu hồ sơ” để xem chi tiết.")
