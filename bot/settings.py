@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     timezone: str = Field("Asia/Ho_Chi_Minh", env="THUTUC_TIMEZONE")
     # How often (seconds) a running process checks whether the knowledge base changed and rebuilds its search index.
     knowledge_refresh_s: float = Field(30.0, env="KNOWLEDGE_REFRESH_SECONDS")
+    # Where a built search index is cached between runs so cold commands (`thutuc tra`) skip rebuilding it.
+    knowledge_cache_dir: Path = Field(VAR_DIR / "cache", env="KNOWLEDGE_CACHE_DIR")
 
     # Servers
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")

@@ -116,6 +116,7 @@ class CuratedSet:
     procedures: list[ProcedureSpec] = field(default_factory=list)
     ward: Optional[WardSpec] = None
     errors: list[LoadError] = field(default_factory=list)
+    unreadable_files: int = 0  # files that are not valid YAML: references into them cannot be checked
 
 
 class _Reader:
@@ -613,9 +614,10 @@ def read_ward_file(path: str, data: Any, errors: list[LoadError]) -> Optional[Wa
 # ------------------------------------------------------------------------------------------------------ the set
 
 
-def _display(path: Path, root: Path) -> str:
+def display_path(path: Path) -> str:
+    """The path as an operator would type it: relative to the working directory when inside it."""
     try:
-        return str(path.relative_to(root.parent if root.is_file() else root.parent))
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
@@ -637,7 +639,7 @@ def read_curated(root: Path) -> CuratedSet:
         result.errors.append(LoadError(str(root), 0, "không tìm thấy tệp YAML nào"))
         return result
     for path in [*procedure_files, *([ward_file] if ward_file else [])]:
-        shown = _display(path, root)
+        shown = display_path(path)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -646,6 +648,7 @@ def read_curated(root: Path) -> CuratedSet:
         data, problems = load_yaml_with_lines(text.lstrip("\ufeff"))
         result.errors.extend(LoadError(shown, p.line, p.message) for p in problems)
         if data is None:
+            result.unreadable_files += 1
             if not problems:
                 result.errors.append(LoadError(shown, 1, "tệp rỗng"))
             continue
@@ -676,7 +679,7 @@ def _cross_check(result: CuratedSet) -> None:
                     result.errors.append(
                         LoadError(spec.path, spec.sites_line, f"không có điểm tiếp nhận '{site_id}' trong ward.yml")
                     )
-        for code in result.ward.popular or []:
+        for code in result.ward.popular or [] if not result.unreadable_files else []:
             if code not in first:
                 result.errors.append(
                     LoadError(result.ward.path, result.ward.popular_line, f"'popular' có mã thủ tục không tồn tại: {code}")

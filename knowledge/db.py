@@ -83,11 +83,49 @@ def _alembic_config(url: str):
     return config
 
 
-def _at_heads(engine: Engine, config) -> bool:
-    """True when the database already records exactly Alembic's heads (skips loading env.py on every start)."""
-    from alembic.script import ScriptDirectory
+def _revision_graph() -> Optional[set[str]]:
+    """Heads of the migration graph read with `ast` from migrations/versions (no Alembic import on the fast path).
 
-    heads = set(ScriptDirectory.from_config(config).get_heads())
+    Returns None when a revision file cannot be read this way; the caller then lets Alembic decide.
+    """
+    import ast
+
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        values: dict[str, object] = {}
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return None
+        for node in tree.body:
+            target, value = None, None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                target, value = node.targets[0].id, node.value
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+                target, value = node.target.id, node.value
+            if target in ("revision", "down_revision"):
+                try:
+                    values[target] = ast.literal_eval(value)
+                except ValueError:
+                    return None
+        revision = values.get("revision")
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        down = values.get("down_revision")
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, (tuple, list)):
+            parents.update(str(d) for d in down)
+    return revisions - parents
+
+
+def _at_heads(engine: Engine) -> bool:
+    """True when the database already records exactly the migration heads (skips Alembic on every start)."""
+    heads = _revision_graph()
+    if not heads:
+        return False
     if not inspect(engine).has_table("alembic_version"):
         return False
     with engine.connect() as connection:
@@ -102,11 +140,11 @@ def migrate(url: Optional[str] = None, engine: Optional[Engine] = None) -> None:
     url = database_url(url)
     if url in _migrated:
         return
-    from alembic import command
-
-    config = _alembic_config(url)
     target = engine or get_engine(url)
-    if not _at_heads(target, config):
+    if not _at_heads(target):
+        from alembic import command
+
+        config = _alembic_config(url)
         with target.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "heads")

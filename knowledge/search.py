@@ -293,9 +293,56 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
         if cached and cached[1] == fingerprint:
             _cache[key] = (cached[0], fingerprint, now)
             return cached[0]
-        index = SearchIndex(load_documents(engine))
+        index = _read_disk_cache(key, fingerprint)
+        if index is None:
+            index = SearchIndex(load_documents(engine))
+            _write_disk_cache(key, fingerprint, index)
         _cache[key] = (index, fingerprint, now)
         return index
+
+
+# A built index is also kept on disk (var/cache) so a cold command such as `thutuc tra` skips the build. It is the
+# application's own file, rebuilt whenever the data fingerprint or the index format changes.
+_DISK_FORMAT = 1
+
+
+def _disk_cache_path(key: str):
+    import hashlib
+
+    from bot.settings import get_settings
+
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+    return get_settings().knowledge_cache_dir / f"search-index-{digest}.pickle"
+
+
+def _read_disk_cache(key: str, fingerprint: tuple) -> Optional[SearchIndex]:
+    import pickle
+
+    path = _disk_cache_path(key)
+    try:
+        with open(path, "rb") as handle:
+            stored_format, stored_key, stored_fingerprint, index = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+        return None
+    if stored_format != _DISK_FORMAT or stored_key != key or stored_fingerprint != fingerprint:
+        return None
+    return index if isinstance(index, SearchIndex) else None
+
+
+def _write_disk_cache(key: str, fingerprint: tuple, index: SearchIndex) -> None:
+    import os
+    import pickle
+    import tempfile
+
+    path = _disk_cache_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump((_DISK_FORMAT, key, fingerprint, index), stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only deployment just rebuilds the index in memory
 
 
 def invalidate(engine=None) -> None:

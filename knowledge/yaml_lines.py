@@ -70,7 +70,11 @@ def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, pro
             items.append(_convert(item, constructor, problems))
             items.item_lines.append(_line(item))
         return items
-    return constructor.construct_object(node, deep=True)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except ValueError:
+        # e.g. a timestamp-looking scalar that is not a real date ("2026-02-30"): keep the text, validation reports it
+        return node.value
 
 
 def load_yaml_with_lines(text: str) -> tuple[Optional[Any], list[YamlProblem]]:

@@ -1,0 +1,100 @@
+"""Search: diacritics optional, NFD, filler, slang, typos, fused syllables; curated preferred; cache invalidation."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from knowledge.search import IndexDocument, SearchIndex
+
+DOCS = [
+    IndexDocument("1.001193", "Đăng ký khai sinh", "curated", "Thủ tục đăng ký khai sinh",
+                  ("khai sinh", "làm giấy khai sinh"), ("trẻ sơ sinh",)),
+    IndexDocument("1.000656", "Đăng ký khai tử", "curated", "Thủ tục đăng ký khai tử", ("khai tử", "giấy chứng tử")),
+    IndexDocument("1.000894", "Đăng ký kết hôn", "curated", "Thủ tục đăng ký kết hôn", ("kết hôn", "cưới")),
+    IndexDocument("2.000986", "Đăng ký tạm trú", "curated", "", ("tạm trú",)),
+    IndexDocument("1.004194", "Đăng ký thường trú", "curated", "", ("thường trú", "nhập hộ khẩu")),
+    IndexDocument("1.012345", "Cấp Giấy chứng nhận quyền sử dụng đất lần đầu", "curated", "", ("sổ đỏ", "làm sổ đỏ")),
+    IndexDocument("2.000001", "Đăng ký khai sinh có yếu tố nước ngoài", "imported"),
+    IndexDocument("2.000002", "Đăng ký khai sinh lưu động", "imported"),
+    IndexDocument("2.000003", "Cấp đổi sổ đăng ký tàu cá màu đỏ", "imported"),
+]
+
+
+@pytest.fixture(scope="module")
+def index():
+    return SearchIndex(DOCS)
+
+
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("đăng ký khai sinh", "1.001193"),
+        ("dang ky khai sinh", "1.001193"),
+        ("DANG KY KHAI SINH", "1.001193"),
+        ("cho mình hỏi làm giấy khai sinh cần gì", "1.001193"),
+        ("ad ơi khai sinh cho con làm sao", "1.001193"),
+        ("khaisinh", "1.001193"),  # fused syllables
+        ("khai sinhh", "1.001193"),  # typo
+        ("dk khai sinh", "1.001193"),  # abbreviation
+        ("giay chung tu", "1.000656"),
+        ("lam so do o dau", "1.012345"),  # slang alias beats "sổ đăng ký ... đỏ"
+        ("nhap ho khau cho con", "1.004194"),
+        ("đăng kí tạm trú", "2.000986"),  # kí/ký spelling
+        ("cuoi vo can giay to gi", "1.000894"),
+    ],
+)
+def test_top_result(index, query, code):
+    results = index.search(query, 3)
+    assert results and results[0].code == code, results
+
+
+def test_nfd_input_matches_like_nfc(index):
+    query = "đăng ký khai tử"
+    nfc = index.search(unicodedata.normalize("NFC", query), 3)
+    nfd = index.search(unicodedata.normalize("NFD", query), 3)
+    assert [r.code for r in nfc] == [r.code for r in nfd] and nfc[0].code == "1.000656"
+
+
+def test_curated_preferred_over_imported_at_equal_evidence(index):
+    results = index.search("khai sinh", 3)
+    assert results[0].code == "1.001193" and results[0].status == "curated"
+    assert {r.code for r in results[1:]} <= {"2.000001", "2.000002", "1.000656"}
+
+
+def test_specific_imported_entry_still_found(index):
+    assert index.search("khai sinh có yếu tố nước ngoài", 1)[0].code == "2.000001"
+
+
+def test_scores_are_ranked_and_bounded(index):
+    results = index.search("dang ky khai sinh", 5)
+    scores = [r.score for r in results]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "xyzzy qwerty", "???"])
+def test_nothing_matches(index, query):
+    assert index.search(query, 5) == []
+
+
+def test_huge_hostile_input_is_harmless(index):
+    assert isinstance(index.search("khai sinh " * 50_000 + "\x00\u202e", 5), list)
+
+
+def test_index_is_rebuilt_after_reload(loaded, data_dir):
+    from knowledge.api import KnowledgeBase
+    from knowledge.loader import load_curated
+
+    kb = KnowledgeBase(loaded)
+    assert kb.search("tam tru", 1)[0].code == "2.000986"
+    path = data_dir / "procedures/cu-tru.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Đăng ký tạm trú\n", "Khai báo lưu trú tạm thời\n"),
+                    encoding="utf-8")
+    load_curated(loaded, data_dir)
+    assert kb.search("khai bao luu tru tam thoi", 1)[0].name == "Khai báo lưu trú tạm thời"
+
+
+def test_search_through_api_on_both_databases(kb):
+    hits = kb.search("cho em hỏi làm giấy khai sinh", 3)
+    assert hits[0].code == "1.001193" and hits[0].name == "Đăng ký khai sinh" and hits[0].status == "curated"
