@@ -1,0 +1,137 @@
+"""Browser fixtures: headless Debian Chromium driven by Playwright, and a chat backend in its own process.
+
+`playwright install` cannot download browsers here, so the system Chromium (`apt-get install -y chromium`) is used
+through `executable_path`. Screenshots go to test-artifacts/browser/ (gitignored, kept by CI as artifacts).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
+CHROMIUM = os.environ.get("THUTUC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CLERK_TOKEN = "clerk-browser-token-42"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium, request):
+    """A fresh phone-sized browser context (empty localStorage) per test; screenshot kept on the way out."""
+    context = chromium.new_context(viewport={"width": 390, "height": 780}, locale="vi-VN", device_scale_factor=1)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.dialogs = []  # every alert/confirm is recorded: an injected script would show up here
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
+    except Exception:  # noqa: BLE001 - a screenshot must not hide the test's own result
+        pass
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def knowledge_db(tmp_path_factory) -> str:
+    """The project's curated knowledge data loaded into a throw-away SQLite database."""
+    from knowledge.db import make_engine
+    from knowledge.loader import load_curated
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-kb') / 'kb.db'}"
+    engine = make_engine(url)
+    load_curated(engine, PROJECT_ROOT / "knowledge" / "data")
+    engine.dispose()
+    return url
+
+
+@dataclass
+class Backend:
+    process: subprocess.Popen
+    port: int
+    output: List[str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+@pytest.fixture
+def chat_backend(knowledge_db) -> Iterator[Backend]:
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.chat_backend", "--db", knowledge_db, "--clerk-token", CLERK_TOKEN],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: List[str] = []
+    port: Optional[int] = None
+    ready = threading.Event()
+
+    def read() -> None:
+        nonlocal port
+        for line in process.stdout:  # type: ignore[union-attr]
+            output.append(line)
+            if line.startswith("READY ") and port is None:
+                port = int(line.split()[1])
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(120) or port is None:
+        process.kill()
+        pytest.fail("chat backend did not start:\n" + "".join(output[-40:]))
+    backend = Backend(process, port, output)
+    try:
+        yield backend
+    finally:
+        backend.stop()

@@ -1,0 +1,63 @@
+"""A stand-alone Rasa-like server for browser tests: the real web chat and clerk channels in front of EchoAgent.
+
+Run as `python -m tests.fakes.chat_backend --db sqlite:///... --clerk-token T`; prints `READY <port>` once listening
+on 127.0.0.1:<free port>. A separate process so a test can kill it and watch the page cope with a dead server.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from bot.channels.clerk import ClerkInput, ClerkServices  # noqa: E402
+from bot.channels.webchat import WebChatInput  # noqa: E402
+from tests.fakes.channel_app import EchoAgent, build_app  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True, help="SQLAlchemy URL of a loaded knowledge base")
+    parser.add_argument("--clerk-token", required=True)
+    args = parser.parse_args()
+
+    from actions.conversation_store import ConversationStore
+    from knowledge.api import KnowledgeBase
+    from knowledge.db import make_engine
+
+    engine = make_engine(args.db)
+    agent = EchoAgent()
+
+    def close_and_resume(store: Any, ticket_id: int) -> Any:
+        ticket = store.close_ticket(ticket_id)
+        if ticket is not None:
+            agent.paused.discard(ticket.sender_id)
+        return ticket
+
+    services = ClerkServices(
+        knowledge=lambda: KnowledgeBase(engine), tickets=lambda: ConversationStore(engine), close_and_resume=close_and_resume
+    )
+    app = build_app([WebChatInput(), ClerkInput(token=args.clerk_token, services=services)], agent)
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(100)
+    port = sock.getsockname()[1]
+
+    @app.listener("after_server_start")
+    async def ready(app_: Any, loop: Any) -> None:
+        print(f"READY {port}", flush=True)
+
+    logging.basicConfig(level=logging.WARNING)
+    app.run(sock=sock, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()
