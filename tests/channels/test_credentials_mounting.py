@@ -1,0 +1,44 @@
+"""credentials.yml as Rasa reads it: every channel is created from it and mounts where docs/channels.md says."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+
+from tests.fakes.channel_app import EchoAgent, RunningApp
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_channels_from_credentials_mount_at_documented_urls(monkeypatch):
+    from rasa.core.channels.channel import register
+    from rasa.core.run import create_http_input_channels
+    from sanic import Sanic
+
+    from bot.settings import get_settings
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        channels = create_http_input_channels(None, str(PROJECT_ROOT / "credentials.yml"))
+        names = {channel.name() for channel in channels}
+        assert {"rest", "zalo", "webchat", "clerk"} <= names
+
+        app = Sanic("credentials_mounting_test")
+        app.ctx.agent = EchoAgent()
+        register(channels, app, route="/webhooks/")  # exactly what `rasa run` does
+        server = await RunningApp(app).start()
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(server.url + "/webhooks/zalo/") as zalo:
+                    assert zalo.status == 200
+                async with http.post(server.url + "/webhooks/zalo/webhook", data=b"{}") as unsigned:
+                    assert unsigned.status == 401
+                async with http.get(server.url + "/chat/") as chat:
+                    assert chat.status == 200 and "Hỏi đáp thủ tục" in await chat.text()
+                async with http.get(server.url + "/clerk/") as clerk:
+                    assert clerk.status == 200 and "Bàn cán bộ" in await clerk.text()
+        finally:
+            await server.stop()
+    finally:
+        get_settings.cache_clear()
