@@ -215,3 +215,25 @@ class ActionDossierNotify(Action):
         for item in get_service().take_notifications(tracker.sender_id):
             dispatcher.utter_message(text=messages.state_changed(item.receipt_code, DossierState(item.state)))
         return []
+
+
+class ActionAskReceiptCode(Action):
+    """The form's question for the code (Rasa uses `action_ask_<slot>` before `utter_ask_<slot>`)."""
+
+    def name(self) -> str:
+        return "action_ask_receipt_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text=messages.ask_code())
+        return []
+
+
+class ActionAskDossierPhoneLast4(Action):
+    """Asked only once the code exists: "found", and nothing more until the digits match."""
+
+    def name(self) -> str:
+        return "action_ask_dossier_phone_last4"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text=messages.found_ask_factor())
+        return []

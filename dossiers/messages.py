@@ -111,6 +111,16 @@ def status_message(view: DossierView, directory: Directory, now_local: datetime)
     return "\n".join(lines)
 
 
+def ask_code() -> str:
+    return ("Bạn gửi giúp mình mã hồ sơ in trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả nhé "
+            "(dạng H15.50-251203-2035).")
+
+
+def found_ask_factor() -> str:
+    return ("Mình đã tìm thấy hồ sơ. Để bảo vệ thông tin của người nộp, bạn cho mình xin 4 số cuối "
+            "của số điện thoại đã ghi trong hồ sơ nhé.")
+
+
 def unknown_code(code: str) -> str:
     return (f"Mình không tìm thấy hồ sơ có mã {code}. Bạn kiểm tra lại giúp mình: {RECEIPT_HELP} "
             "Hồ sơ vừa nộp có thể cần một lúc mới tra cứu được.")

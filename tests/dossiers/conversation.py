@@ -10,6 +10,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dossier_status import (
+    ActionAskDossierPhoneLast4,
+    ActionAskReceiptCode,
     ActionDossierNotify,
     ActionDossierStatus,
     ActionDossierSubscribe,
@@ -65,10 +67,12 @@ class Conversation:
         if missing:
             self.active = True
             self.slots["requested_slot"] = missing[0]
-            ask = DOMAIN["responses"][f"utter_ask_{missing[0]}"][0]["text"]
-            texts.append(ask)
-            self.replies.append({"text": ask})
-            return texts
+            # Rasa's form runs action_ask_<slot> for the next missing slot.
+            dispatcher = CollectingDispatcher()
+            ask_action = ActionAskReceiptCode() if missing[0] == "receipt_code" else ActionAskDossierPhoneLast4()
+            self._run(ask_action, dispatcher, self._tracker(text, intent, entities or []))
+            self.replies.extend(dispatcher.messages)
+            return texts + [message["text"] for message in dispatcher.messages]
         # The form is done: the rule runs action_dossier_status.
         self.active = False
         self.slots["requested_slot"] = None
