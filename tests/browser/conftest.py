@@ -135,3 +135,4 @@ def chat_backend(knowledge_db) -> Iterator[Backend]:
         yield backend
     finally:
         backend.stop()
+

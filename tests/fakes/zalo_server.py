@@ -224,3 +224,17 @@ def _valid_message(body: Any) -> bool:
             if button.get("type") not in {"oa.query.hide", "oa.query.show", "oa.open.url", "oa.open.phone", "oa.open.sms"}:
                 return False
     return text is not None or attachment is not None
+
+
+def bot_environment(server: FakeZaloServer, token_file: str, oa_secret_key: str = "fake-oa-secret") -> Dict[str, str]:
+    """Environment variables that point a Rasa server's Zalo channel at `server` (see docs/channels.md)."""
+    return {
+        "ZALO_APP_ID": server.app_id,
+        "ZALO_APP_SECRET": server.app_secret,
+        "ZALO_OA_SECRET_KEY": oa_secret_key,
+        "ZALO_ACCESS_TOKEN": next(iter(server.valid_access_tokens)),
+        "ZALO_REFRESH_TOKEN": server.valid_refresh_token or "",
+        "ZALO_TOKEN_FILE": str(token_file),
+        "ZALO_API_BASE": server.base_url,
+        "ZALO_OAUTH_BASE": server.base_url,
+    }
