@@ -29,6 +29,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from bot.channels.conversation_control import RasaConversationControl
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.static_files import security_headers, serve_web_file
+from bot.privacy import install_log_masking
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class ClerkInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ClerkInput":
+        install_log_masking()
         return cls(token=get_settings().clerk_token)
 
     def url_prefix(self) -> Text:

@@ -21,6 +21,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.static_files import serve_web_file
+from bot.privacy import install_log_masking
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
+        install_log_masking()
         return cls()
 
     def url_prefix(self) -> Text:

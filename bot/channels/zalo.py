@@ -28,6 +28,7 @@ from bot.channels.zalo_format import build_button_message, split_text
 from bot.channels.zalo_signature import body_app_id, body_timestamp, signature_is_valid
 from bot.channels.zalo_state import OfferedOptions, SentMessageRegistry
 from bot.channels.zalo_tokens import TokenManager, bootstrap_tokens_from_settings, token_store_from_settings
+from bot.privacy import install_log_masking
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ class ZaloInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ZaloInput":
         """credentials.yml holds no secrets for this channel; everything comes from bot/settings.py."""
+        install_log_masking()  # user ids, phone numbers in texts and tracebacks are masked in this process's logs
         return cls.from_settings(get_settings())
 
     @classmethod
@@ -206,8 +208,10 @@ class ZaloInput(InputChannel):
         self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]], control: ConversationControl
     ) -> None:
         name = event["event_name"]
-        if name == "user_send_text":
+        if name == "user_send_text" or (name == "user_send_link" and _message_text(event)):
             await self._handle_text(event, on_new_message)
+        elif name == "user_send_link":
+            await self._handle_non_text(event, control)
         elif name == "follow":
             await self._handle_follow(event, control)
         elif name in NON_TEXT_EVENTS:
@@ -262,6 +266,12 @@ class ZaloInput(InputChannel):
             return
         logger.info("Zalo: a person replied from the OA inbox to %s; bot paused", masked_user_id(user_id))
         await control.pause(user_id)
+
+
+def _message_text(event: Dict[str, Any]) -> Optional[str]:
+    message = event.get("message")
+    text = message.get("text") if isinstance(message, dict) else None
+    return text if isinstance(text, str) and text.strip() else None
 
 
 def _nested_id(event: Dict[str, Any], field: str) -> Optional[str]:

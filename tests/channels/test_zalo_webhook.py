@@ -265,6 +265,20 @@ async def test_non_text_messages_get_a_polite_text_only_notice(zalo_harness):
     assert zalo_harness.agent.received == []
 
 
+async def test_a_shared_link_with_text_is_read_as_text(zalo_harness):
+    event = text_event("xem giúp https://dichvucong.gov.vn", "link-1")
+    event["event_name"] = "user_send_link"
+    bare = text_event("", "link-2")
+    bare.update(event_name="user_send_link", message={"msg_id": "link-2", "attachments": [{"type": "link"}]})
+    await zalo_harness.post_event(event)
+    await zalo_harness.settle()
+    await zalo_harness.post_event(bare)
+    await zalo_harness.settle()
+
+    assert [m.text for m in zalo_harness.agent.received] == ["xem giúp https://dichvucong.gov.vn"]
+    assert zalo_harness.replies()[-1] == {"text": texts.ZALO_TEXT_ONLY}
+
+
 async def test_hostile_bodies_never_crash_the_webhook(zalo_harness):
     from bot.channels.zalo_signature import signature_header
 
