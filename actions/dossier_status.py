@@ -6,8 +6,9 @@ code and the lookup outcome, which drives `required_slots` (a blocked, unknown o
 """
 from __future__ import annotations
 
+import logging
 import re
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -22,6 +23,8 @@ from dossiers.service import DossierService, Outcome, build_service
 from dossiers.states import DossierState
 
 install_log_masking()
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FORM = "dossier_form"
 CODE_SLOT = "receipt_code"
@@ -62,6 +65,15 @@ def set_service(service: Optional[DossierService], directory: Optional[Directory
     _service, _directory = service, directory
 
 
+def _guarded(call: Callable[..., T], *args: Any) -> Optional[T]:
+    """A database or Redis outage must end in a polite message, not a failed action: None means "unavailable"."""
+    try:
+        return call(*args)
+    except Exception as error:  # any backend failure; details stay in the (masked) log
+        logger.error("dossier service unavailable: %s: %s", type(error).__name__, error)
+        return None
+
+
 def _entity(tracker: Tracker, name: str) -> Optional[str]:
     value = next(tracker.get_latest_entity_values(name), None)
     return str(value) if value is not None else None
@@ -93,7 +105,7 @@ class ValidateDossierForm(FormValidationAction):
             return {CODE_SLOT: search.code or text}  # a new code is always taken, even when digits were asked for
         if requested is None:
             # Activation without a code: reuse the dossier this sender verified a moment ago, else ask for the code.
-            if get_service().verified_view(tracker.sender_id) is not None:
+            if _guarded(get_service().verified_view, tracker.sender_id) is not None:
                 return {CODE_SLOT: REUSE_VERIFIED}
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -119,14 +131,17 @@ class ValidateDossierForm(FormValidationAction):
     async def validate_receipt_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
         if value == REUSE_VERIFIED:
-            view = get_service().verified_view(tracker.sender_id)
+            view = _guarded(get_service().verified_view, tracker.sender_id)
             if view is not None:
                 return {CODE_SLOT: mask_receipt_code(view.receipt_code), FACTOR_SLOT: "****",
                         OUTCOME_SLOT: Outcome.VERIFIED.value}
             return {CODE_SLOT: None}
         if not value or "*" in str(value):
             return {}  # an already masked value from earlier in the conversation: nothing new to check
-        result = get_service().lookup(tracker.sender_id, str(value))
+        result = _guarded(get_service().lookup, tracker.sender_id, str(value))
+        if result is None:
+            dispatcher.utter_message(text=messages.unavailable())
+            return {CODE_SLOT: None, OUTCOME_SLOT: Outcome.UNAVAILABLE.value}
         outcome = result.outcome
         if outcome is Outcome.FOUND:
             return {CODE_SLOT: mask_receipt_code(result.receipt_code), OUTCOME_SLOT: outcome.value}
@@ -151,7 +166,10 @@ class ValidateDossierForm(FormValidationAction):
                                            domain: DomainDict) -> dict[str, Any]:
         if not value or "*" in str(value):
             return {}
-        result = get_service().verify(tracker.sender_id, str(value))
+        result = _guarded(get_service().verify, tracker.sender_id, str(value))
+        if result is None:
+            dispatcher.utter_message(text=messages.unavailable())
+            return {FACTOR_SLOT: None, CODE_SLOT: None, OUTCOME_SLOT: Outcome.UNAVAILABLE.value}
         if result.outcome is Outcome.VERIFIED:
             return {FACTOR_SLOT: "****", OUTCOME_SLOT: Outcome.VERIFIED.value}
         if result.outcome is Outcome.WRONG_FACTOR:
@@ -177,7 +195,7 @@ class ActionDossierStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot(OUTCOME_SLOT) == Outcome.VERIFIED.value:
             service = get_service()
-            view = service.verified_view(tracker.sender_id)
+            view = _guarded(service.verified_view, tracker.sender_id)
             if view is None:
                 dispatcher.utter_message(text=messages.expired())
             else:
@@ -197,7 +215,11 @@ class ActionDossierSubscribe(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         channel = tracker.get_latest_input_channel() or "rest"
-        code, created = get_service().subscribe(tracker.sender_id, channel)
+        subscribed = _guarded(get_service().subscribe, tracker.sender_id, channel)
+        if subscribed is None:
+            dispatcher.utter_message(text=messages.unavailable())
+            return []
+        code, created = subscribed
         if code is None:
             dispatcher.utter_message(text=messages.subscribe_needs_lookup())
         else:
@@ -212,7 +234,7 @@ class ActionDossierNotify(Action):
         return "action_dossier_notify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        for item in get_service().take_notifications(tracker.sender_id):
+        for item in _guarded(get_service().take_notifications, tracker.sender_id) or []:
             dispatcher.utter_message(text=messages.state_changed(item.receipt_code, DossierState(item.state)))
         return []
 

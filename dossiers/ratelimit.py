@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from dossiers.models import LookupFailure
 from dossiers.store import DossierStore, sender_key

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo
@@ -78,11 +78,11 @@ class VerifyResult:
 
 
 class DossierService:
-    def __init__(self, store: DossierStore, limiter: RateLimiter, *, salt: str, timezone: str = "Asia/Ho_Chi_Minh",
+    def __init__(self, store: DossierStore, limiter: RateLimiter, *, salt: str, tz_name: str = "Asia/Ho_Chi_Minh",
                  external: Optional[ExternalDossierSource] = None, lookup_ttl_s: int = 1800,
                  clock: Callable[[], datetime] = utcnow):
         self.store, self.limiter, self.salt, self.external = store, limiter, salt, external
-        self.tz = ZoneInfo(timezone)
+        self.tz = ZoneInfo(tz_name)
         self.lookup_ttl = timedelta(seconds=lookup_ttl_s)
         self.clock = clock
 
@@ -195,9 +195,7 @@ class DossierService:
 
     def local_now(self) -> datetime:
         """Now as naive local time (dossier dates are stored that way)."""
-        from datetime import timezone as _tz
-
-        return self.clock().replace(tzinfo=_tz.utc).astimezone(self.tz).replace(tzinfo=None)
+        return self.clock().replace(tzinfo=timezone.utc).astimezone(self.tz).replace(tzinfo=None)
 
 
 def build_service(settings=None, store: Optional[DossierStore] = None) -> DossierService:
@@ -214,7 +212,7 @@ def build_service(settings=None, store: Optional[DossierStore] = None) -> Dossie
         store,
         make_rate_limiter(store, settings),
         salt=settings.dossier_contact_salt,
-        timezone=settings.timezone,
+        tz_name=settings.timezone,
         external=make_external_source(settings),
         lookup_ttl_s=settings.dossier_lookup_ttl_s,
     )

@@ -126,3 +126,17 @@ def test_dossier_without_contact_cannot_be_verified_by_chat(wired, store):
     feed(store, {"receipt_code": "H15.50-251205-0001", "state": 4})
     reply = Conversation().say("ho so H15.50-251205-0001", "check_dossier_status")
     assert "chưa có số điện thoại để xác minh" in reply[0]
+
+
+def test_database_outage_gives_a_polite_message(wired, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("database down at 10.0.0.5:5432")
+
+    monkeypatch.setattr(wired.store, "get", broken)
+    monkeypatch.setattr(wired.limiter, "state", broken)
+    monkeypatch.setattr(wired.store, "current_lookup", broken)
+    talk = Conversation()
+    reply = talk.say(f"hồ sơ {CODE}", "check_dossier_status")
+    assert reply == [dossier_status.messages.unavailable()]
+    assert not talk.active
+    assert "tạm gián đoạn" in talk.subscribe()[0]

@@ -8,7 +8,6 @@ import uuid
 import pytest
 import requests
 
-from dossiers.store import DossierStore
 from tests.dossiers.conftest import FAKE_PEOPLE
 
 pytestmark = pytest.mark.slow

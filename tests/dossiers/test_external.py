@@ -1,7 +1,6 @@
 """The provincial lookup API adapter, against a fake provincial API on loopback."""
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
