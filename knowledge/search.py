@@ -14,11 +14,13 @@ other processes notice a changed fingerprint within `knowledge_refresh_s`).
 """
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Iterable, Optional
 
 from knowledge.text import search_key, search_tokens
@@ -29,6 +31,9 @@ K1 = 1.2
 B = 0.35
 BIGRAM_WEIGHT = 0.8  # bigrams keep word order ("khai sinh" vs "sinh ... khai") without drowning unigrams
 PHRASE_BONUS = 1.6  # per token of the longest alias/name found whole in the query
+COVERAGE_BONUS = 1.0  # × idf mass of the best-covered name/alias the query mentions × (its covered share)^power
+COVERAGE_POWER = 1.0
+RERANK_DEPTH = 40  # BM25 candidates re-ranked with phrase and coverage evidence
 IMPORTED_FACTOR = 0.8  # curated entries are reviewed: prefer them at equal evidence
 FUZZY_CUTOFF = 80.0
 FUZZY_MIN_LENGTH = 3
@@ -87,24 +92,36 @@ class SearchIndex:
         weighted_tf: list[dict[str, float]] = []
         lengths: list[float] = []
         document_frequency: dict[str, int] = defaultdict(int)
-        self._phrases: list[tuple[str, int, int]] = []  # (" key ", doc index, token count)
+        # first syllable → (" phrase ", doc index, token count): only phrases that can occur in a query are checked
+        self._phrases: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         for index, doc in enumerate(self.documents):
+            # Per field kind, a term counts by its best alias/keyword, not once per alias: an entry with ten phrasings
+            # of "giám hộ" should not outrank one that says it once.
             tf: dict[str, float] = defaultdict(float)
-            fields = [("name", doc.name), ("official", doc.official_name)]
-            fields += [("alias", alias) for alias in doc.aliases] + [("keyword", kw) for kw in doc.keywords]
-            for field_name, text in fields:
-                tokens = search_tokens(text)
-                if not tokens:
-                    continue
+            for field_name, texts in (
+                ("name", (doc.name,)),
+                ("official", (doc.official_name,)),
+                ("alias", doc.aliases),
+                ("keyword", doc.keywords),
+            ):
+                best: dict[str, float] = {}
+                for text in texts:
+                    tokens = search_tokens(text)
+                    if not tokens:
+                        continue
+                    counts: dict[str, float] = defaultdict(float)
+                    for term in tokens:
+                        counts[term] += 1.0
+                    for a, b in zip(tokens, tokens[1:]):
+                        counts[f"{a} {b}"] += BIGRAM_WEIGHT
+                    for term, value in counts.items():
+                        if value > best.get(term, 0.0):
+                            best[term] = value
+                    if field_name in ("name", "alias"):
+                        self._phrases[tokens[0]].append((f" {' '.join(tokens)} ", index, len(tokens)))
                 weight = FIELD_WEIGHTS[field_name]
-                for term in tokens:
-                    tf[term] += weight
-                for a, b in zip(tokens, tokens[1:]):
-                    tf[f"{a} {b}"] += weight * BIGRAM_WEIGHT
-                if field_name in ("name", "alias"):
-                    self._phrases.append((f" {' '.join(tokens)} ", index, len(tokens)))
-            # Repeating a term across many aliases should not count many times over: cap the weighted frequency.
-            tf = {term: min(value, 3 * FIELD_WEIGHTS["name"]) for term, value in tf.items()}
+                for term, value in best.items():
+                    tf[term] += weight * value
             for term in tf:
                 document_frequency[term] += 1
             weighted_tf.append(tf)
@@ -121,6 +138,16 @@ class SearchIndex:
             for term, value in tf.items():
                 self._postings[term][index] = factor * self._idf[term] * value * (K1 + 1) / (value + norm)
         self._postings = dict(self._postings)
+        self._phrases = dict(self._phrases)
+        # per document: (distinct syllables, their idf sum) for the name and each alias, for coverage re-ranking
+        self._phrase_terms: list[list[tuple[frozenset, float]]] = [[] for _ in self.documents]
+        for phrases in self._phrases.values():
+            for phrase, index, _length in phrases:
+                terms = frozenset(phrase.split())
+                total = sum(self._idf.get(t, 0.0) for t in terms)
+                if total > 0:
+                    self._phrase_terms[index].append((terms, total))
+        self._common_cutoff = max(50, len(self.documents) // 20)
         self._vocabulary = sorted(t for t in self._idf if " " not in t)
         self._vocabulary_set = set(self._vocabulary)
 
@@ -181,39 +208,62 @@ class SearchIndex:
         corrected = self._correct(tokens)
         terms = [t for t, _ in corrected]
         confidence = {t: c for t, c in corrected}
-        scores: dict[int, float] = defaultdict(float)
+        weighted: list[tuple[dict[int, float], float]] = []
         best_possible = 0.0
         seen: set[str] = set()
         for term in _terms(terms):
             if term in seen:
                 continue
             seen.add(term)
-            weight = BIGRAM_WEIGHT if " " in term else 1.0
-            if " " in term:
-                a, b = term.split(" ")
-                weight *= min(confidence.get(a, 1.0), confidence.get(b, 1.0))
-            else:
-                weight *= confidence.get(term, 1.0)
             idf = self._idf.get(term)
             if idf is None:
                 continue
+            if " " in term:
+                a, b = term.split(" ")
+                weight = BIGRAM_WEIGHT * min(confidence.get(a, 1.0), confidence.get(b, 1.0))
+            else:
+                weight = confidence.get(term, 1.0)
             best_possible += weight * idf * (K1 + 1)
-            for index, value in self._postings[term].items():
-                scores[index] += weight * value
-        if not scores:
+            weighted.append((self._postings[term], weight))
+        if not weighted:
             return []
+        # Rare terms first: they choose the candidates; very common terms ("đăng", "ký", "cấp") then only re-rank
+        # those candidates instead of walking posting lists that cover half the catalogue.
+        weighted.sort(key=lambda item: len(item[0]))
+        scores: dict[int, float] = {}
+        for postings, weight in weighted:
+            if scores and len(postings) > self._common_cutoff and len(scores) < len(postings):
+                for index in list(scores):
+                    value = postings.get(index)
+                    if value:
+                        scores[index] += weight * value
+            else:
+                for index, value in postings.items():
+                    scores[index] = scores.get(index, 0.0) + weight * value
         query_key = f" {' '.join(terms)} "
         raw_key = f" {search_key(text[:500])} "
         longest: dict[int, int] = {}
-        for phrase, index, length in self._phrases:
-            if phrase in query_key or phrase in raw_key:
-                if length > longest.get(index, 0):
+        for first in set(terms) | set(raw_key.split()):
+            for phrase, index, length in self._phrases.get(first, ()):
+                if length > longest.get(index, 0) and (phrase in query_key or phrase in raw_key):
                     longest[index] = length
         for index, length in longest.items():
             factor = IMPORTED_FACTOR if self.documents[index].status != "curated" else 1.0
-            scores[index] += factor * PHRASE_BONUS * length
-        best_possible += PHRASE_BONUS * len(terms)
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], self.documents[item[0]].code))[:limit]
+            scores[index] = scores.get(index, 0.0) + factor * PHRASE_BONUS * length
+        best_possible += PHRASE_BONUS * len(terms) + COVERAGE_BONUS * sum(self._idf.get(t, 0.0) for t in set(terms))
+        # Re-rank the best BM25 candidates by how completely the query covers one of their names or aliases:
+        # "đăng ký giám hộ" fully covered beats "đăng ký giám sát việc giám hộ" that shares more words.
+        query_terms = set(terms) | set(raw_key.split())
+        shortlist = heapq.nlargest(max(RERANK_DEPTH, limit), scores.items(), key=itemgetter(1))
+        for index, value in shortlist:
+            evidence = 0.0
+            for phrase_terms, total in self._phrase_terms[index]:
+                covered = sum(self._idf.get(t, 0.0) for t in phrase_terms if t in query_terms)
+                evidence = max(evidence, covered * (covered / total) ** COVERAGE_POWER)
+            factor = IMPORTED_FACTOR if self.documents[index].status != "curated" else 1.0
+            scores[index] = value + factor * COVERAGE_BONUS * evidence
+        top = heapq.nlargest(limit + 8, ((i, scores[i]) for i, _ in shortlist), key=itemgetter(1))
+        ranked = sorted(top, key=lambda item: (-item[1], self.documents[item[0]].code))[:limit]
         return [
             Candidate(
                 code=self.documents[index].code,
@@ -303,7 +353,7 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
 
 # A built index is also kept on disk (var/cache) so a cold command such as `thutuc tra` skips the build. It is the
 # application's own file, rebuilt whenever the data fingerprint or the index format changes.
-_DISK_FORMAT = 1
+_DISK_FORMAT = 4
 
 
 def _disk_cache_path(key: str):

@@ -1,0 +1,139 @@
+"""Search quality (held-out queries) and latency with the whole national catalogue imported.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_search.py [--no-write] [--misses]
+
+Loads knowledge/data into a temporary SQLite database, measures top-1/top-3 on tests/knowledge/search_queries.yml
+(split by diacritics) on the curated data alone and with ../shared/reference/dvcqg/procedures_all.jsonl.gz imported,
+then query latency p50/p95 on the full catalogue. Results are written to the "Search" section of docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.knowledge.quality import load_queries, measure  # noqa: E402
+
+CATALOGUE = ROOT.parent / "shared/reference/dvcqg/procedures_all.jsonl.gz"
+BENCHMARKS_MD = ROOT / "docs" / "benchmarks.md"
+
+
+def machine_line() -> str:
+    """Where and when the figures were taken (`uname -a`, CPU count, UTC date)."""
+    import os
+    import platform
+    from datetime import datetime, timezone
+
+    uname = " ".join(platform.uname())
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"machine: `{uname}`, {os.cpu_count()} CPUs · {when}"
+
+
+def update_section(title: str, body: str, path: Path = BENCHMARKS_MD) -> None:
+    """Replace (or append) the `## <title>` section of docs/benchmarks.md, leaving other sections as they are."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    heading = f"## {title}"
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
+    section = [heading, "", *body.splitlines(), ""]
+    if start is None:
+        lines = [*lines, "", *section] if lines and lines[-1].strip() else [*lines, *section]
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        lines = [*lines[:start], *section, *lines[end:]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def quality_lines(label: str, results) -> list[str]:
+    lines = []
+    for split in ("all", "with_diacritics", "without_diacritics"):
+        q = results[split]
+        lines.append(f"| {label} | {split.replace('_', ' ')} | {q.total} | {q.top1_rate:.1%} | {q.top3_rate:.1%} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--no-write", action="store_true", help="print only, do not update docs/benchmarks.md")
+    parser.add_argument("--misses", action="store_true", help="print the queries whose top-1 is wrong")
+    args = parser.parse_args()
+
+    from knowledge.api import KnowledgeBase
+    from knowledge.db import make_engine
+    from knowledge.importer import import_catalogue
+    from knowledge.loader import load_curated
+    from knowledge.search import SearchIndex, load_documents
+
+    queries = load_queries()
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        load_curated(engine, ROOT / "knowledge" / "data")
+        kb = KnowledgeBase(engine)
+        curated_only = measure(kb.search, queries)
+        rows = quality_lines("curated only", curated_only)
+        full = None
+        latency = None
+        build_s = None
+        if CATALOGUE.exists():
+            import_catalogue(engine, CATALOGUE)
+            documents = load_documents(engine)
+            started = time.perf_counter()
+            index = SearchIndex(documents)
+            build_s = time.perf_counter() - started
+            full = measure(index.search, queries)
+            rows += quality_lines(f"+ catalogue ({len(documents)})", full)
+            timings = []
+            for _ in range(3):
+                for query in queries:
+                    started = time.perf_counter()
+                    index.search(query["text"], 5)
+                    timings.append((time.perf_counter() - started) * 1000)
+            latency = (statistics.median(timings), percentile(timings, 0.95), max(timings), len(timings))
+        engine.dispose()
+
+    if args.misses:
+        for label, result in (("curated only", curated_only), ("with catalogue", full)):
+            if result is None:
+                continue
+            print(f"--- misses, {label}")
+            for text, code, ranked in result["all"].misses:
+                print(f"  {text!r}: expected {code}, got {ranked}")
+
+    body = [
+        f"Command: `PYTHONPATH=. .venv/bin/python bench/bench_search.py` · {machine_line()}",
+        "",
+        f"Held-out queries: {len(queries)} (tests/knowledge/search_queries.yml). Targets: top-1 ≥ 90 %, top-3 ≥ 98 %.",
+        "",
+        "| data | queries | n | top-1 | top-3 |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+    if latency:
+        body += [
+            f"Latency over {latency[3]} queries with the full catalogue indexed (target p95 ≤ 10 ms): "
+            f"p50 {latency[0]:.2f} ms · p95 {latency[1]:.2f} ms · max {latency[2]:.2f} ms. "
+            f"Index build: {build_s * 1000:.0f} ms.",
+        ]
+    else:
+        body += [f"Latency not measured: {CATALOGUE} not found."]
+    text = "\n".join(body)
+    print(text)
+    if not args.no_write:
+        update_section("Knowledge base: search", text)
+
+
+if __name__ == "__main__":
+    main()
