@@ -169,3 +169,16 @@ def test_cli_import_errors_exit_nonzero_with_file_and_line(tmp_path, cli_env):
     assert result.exit_code == 1
     assert f"{path}:3: 'state' không hợp lệ" in result.output
     assert "1 lỗi; không nhập bản ghi nào." in result.output
+
+
+def test_empty_cell_clears_a_field_but_never_the_phone_hash(tmp_path, store):
+    path = tmp_path / "feed.csv"
+    path.write_text("receipt_code,state,supplement,phone\nH15.50-251203-2035,5,Bản sao giấy chứng sinh,0912345678\n",
+                    encoding="utf-8")
+    run_import(path, store)
+    contact = store.get("H15.50-251203-2035").contact_hash
+    path.write_text("receipt_code,state,supplement,phone\nH15.50-251203-2035,4,,\n", encoding="utf-8")
+    report = run_import(path, store)
+    dossier = store.get("H15.50-251203-2035")
+    assert report.applied.state_changes == 1
+    assert dossier.supplement is None and dossier.contact_hash == contact
