@@ -65,10 +65,10 @@ def set_service(service: Optional[DossierService], directory: Optional[Directory
     _service, _directory = service, directory
 
 
-def _guarded(call: Callable[..., T], *args: Any) -> Optional[T]:
+def _guarded(call: Callable[[], T]) -> Optional[T]:
     """A database or Redis outage must end in a polite message, not a failed action: None means "unavailable"."""
     try:
-        return call(*args)
+        return call()
     except Exception as error:  # any backend failure; details stay in the (masked) log
         logger.error("dossier service unavailable: %s: %s", type(error).__name__, error)
         return None
@@ -105,7 +105,7 @@ class ValidateDossierForm(FormValidationAction):
             return {CODE_SLOT: search.code or text}  # a new code is always taken, even when digits were asked for
         if requested is None:
             # Activation without a code: reuse the dossier this sender verified a moment ago, else ask for the code.
-            if _guarded(get_service().verified_view, tracker.sender_id) is not None:
+            if _guarded(lambda: get_service().verified_view(tracker.sender_id)) is not None:
                 return {CODE_SLOT: REUSE_VERIFIED}
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -131,14 +131,14 @@ class ValidateDossierForm(FormValidationAction):
     async def validate_receipt_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
         if value == REUSE_VERIFIED:
-            view = _guarded(get_service().verified_view, tracker.sender_id)
+            view = _guarded(lambda: get_service().verified_view(tracker.sender_id))
             if view is not None:
                 return {CODE_SLOT: mask_receipt_code(view.receipt_code), FACTOR_SLOT: "****",
                         OUTCOME_SLOT: Outcome.VERIFIED.value}
             return {CODE_SLOT: None}
         if not value or "*" in str(value):
             return {}  # an already masked value from earlier in the conversation: nothing new to check
-        result = _guarded(get_service().lookup, tracker.sender_id, str(value))
+        result = _guarded(lambda: get_service().lookup(tracker.sender_id, str(value)))
         if result is None:
             dispatcher.utter_message(text=messages.unavailable())
             return {CODE_SLOT: None, OUTCOME_SLOT: Outcome.UNAVAILABLE.value}
@@ -166,7 +166,7 @@ class ValidateDossierForm(FormValidationAction):
                                            domain: DomainDict) -> dict[str, Any]:
         if not value or "*" in str(value):
             return {}
-        result = _guarded(get_service().verify, tracker.sender_id, str(value))
+        result = _guarded(lambda: get_service().verify(tracker.sender_id, str(value)))
         if result is None:
             dispatcher.utter_message(text=messages.unavailable())
             return {FACTOR_SLOT: None, CODE_SLOT: None, OUTCOME_SLOT: Outcome.UNAVAILABLE.value}
@@ -194,12 +194,11 @@ class ActionDossierStatus(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot(OUTCOME_SLOT) == Outcome.VERIFIED.value:
-            service = get_service()
-            view = _guarded(service.verified_view, tracker.sender_id)
+            view = _guarded(lambda: get_service().verified_view(tracker.sender_id))
             if view is None:
                 dispatcher.utter_message(text=messages.expired())
             else:
-                text = messages.status_message(view, get_directory(), service.local_now())
+                text = messages.status_message(view, get_directory(), get_service().local_now())
                 buttons = []
                 if view.state in ACTIVE_STATES:
                     buttons = [{"title": "Báo cho tôi khi có kết quả", "payload": "/subscribe_dossier_updates"}]
@@ -215,7 +214,7 @@ class ActionDossierSubscribe(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         channel = tracker.get_latest_input_channel() or "rest"
-        subscribed = _guarded(get_service().subscribe, tracker.sender_id, channel)
+        subscribed = _guarded(lambda: get_service().subscribe(tracker.sender_id, channel))
         if subscribed is None:
             dispatcher.utter_message(text=messages.unavailable())
             return []
@@ -234,7 +233,7 @@ class ActionDossierNotify(Action):
         return "action_dossier_notify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        for item in _guarded(get_service().take_notifications, tracker.sender_id) or []:
+        for item in _guarded(lambda: get_service().take_notifications(tracker.sender_id)) or []:
             dispatcher.utter_message(text=messages.state_changed(item.receipt_code, DossierState(item.state)))
         return []
 
