@@ -28,10 +28,10 @@ if config.config_file_name and not config.attributes.get("connection"):
 
 def _module_exists(name: str) -> bool:
     """A package may not have its models yet; only that is skipped, real import errors still surface."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:  # parent package itself absent
+    parent = name.split(".")[0]
+    if importlib.util.find_spec(parent) is None:  # top-level lookups never import anything
         return False
+    return importlib.util.find_spec(name) is not None
 
 
 def _target_metadata() -> list:
