@@ -18,3 +18,5 @@ ZALO_TEXT_ONLY = (
     "Cảm ơn bạn! Hiện mình chỉ đọc được tin nhắn chữ, chưa xem được hình ảnh, tệp, nhãn dán hay tin nhắn thoại. "
     "Bạn vui lòng nhắn câu hỏi bằng chữ giúp mình nhé."
 )
+
+BOT_FAILED = "Xin lỗi, trợ lý đang gặp sự cố nên chưa trả lời được. Bạn vui lòng thử lại sau ít phút nhé."

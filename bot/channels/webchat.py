@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
+from bot.channels import texts
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.static_files import serve_web_file
 from bot.privacy import install_log_masking
@@ -33,7 +34,7 @@ STATIC_FILES = frozenset({"chat.css", "chat.js"})
 
 ERROR_BAD_REQUEST = "Tin nhắn không hợp lệ. Bạn tải lại trang rồi thử lại nhé."
 ERROR_TOO_LONG = f"Câu hỏi dài quá ({MAX_MESSAGE_CHARS} ký tự trở xuống). Bạn viết ngắn gọn lại giúp mình nhé."
-ERROR_BOT_FAILED = "Trợ lý đang gặp sự cố, bạn thử lại sau ít phút nhé."
+ERROR_BOT_FAILED = texts.BOT_FAILED
 
 
 class WebChatInput(InputChannel):

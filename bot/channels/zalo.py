@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import unicodedata
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
@@ -21,11 +22,11 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
 from bot.channels import texts
 from bot.channels.conversation_control import ConversationControl, RasaConversationControl
-from bot.channels.dedupe import DeliveryDeduplicator, KeyStore, key_store_from_settings
+from bot.channels.dedupe import DELIVERY_TTL_S, DeliveryDeduplicator, KeyStore, key_store_from_settings
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.zalo_client import ZaloClient, ZaloOAuthClient, masked_user_id
 from bot.channels.zalo_format import build_button_message, split_text
-from bot.channels.zalo_signature import body_app_id, body_timestamp, signature_is_valid
+from bot.channels.zalo_signature import body_timestamp, signature_is_valid
 from bot.channels.zalo_state import OfferedOptions, SentMessageRegistry
 from bot.channels.zalo_tokens import TokenManager, bootstrap_tokens_from_settings, token_store_from_settings
 from bot.privacy import install_log_masking
@@ -175,9 +176,8 @@ class ZaloInput(InputChannel):
         except BodyTooLarge:
             return response.json({"error": "payload too large"}, status=413)
 
-        app_id = self.app_id or body_app_id(raw)
         timestamps = (request.headers.get("x-zevent-timestamp"), body_timestamp(raw))
-        if not signature_is_valid(raw, request.headers.get("x-zevent-signature"), app_id, self.oa_secret_key, timestamps):
+        if not signature_is_valid(raw, request.headers.get("x-zevent-signature"), self.app_id, self.oa_secret_key, timestamps):
             logger.warning("Zalo webhook: invalid or missing signature; event refused")
             return response.json({"error": "invalid signature"}, status=401)
 
@@ -188,6 +188,10 @@ class ZaloInput(InputChannel):
         if not isinstance(event, dict) or not isinstance(event.get("event_name"), str):
             return response.json({"error": "not a Zalo event"}, status=400)
 
+        if _too_old(event):
+            # A genuine but old event can only be a replay: the dedupe memory (24 h) has forgotten it by now.
+            logger.warning("Zalo webhook: event older than the dedupe window ignored")
+            return response.json({"status": "stale"})
         if not await self._dedupe.first_delivery(_delivery_id(event)):
             logger.info("Zalo webhook: duplicate delivery of %s ignored", event["event_name"])
             return response.json({"status": "duplicate"})
@@ -231,16 +235,21 @@ class ZaloInput(InputChannel):
         text = unicodedata.normalize("NFC", text)[:MAX_USER_TEXT_CHARS]
         text = await self._options.resolve(sender_id, text)
         msg_id = message.get("msg_id")
-        await on_new_message(
-            UserMessage(
-                text,
-                ZaloOutput(self.client, self.store),
-                sender_id,
-                input_channel=self.name(),
-                message_id=str(msg_id) if msg_id else None,
-                metadata={"channel": self.name()},
+        output = ZaloOutput(self.client, self.store)
+        try:
+            await on_new_message(
+                UserMessage(
+                    text,
+                    output,
+                    sender_id,
+                    input_channel=self.name(),
+                    message_id=str(msg_id) if msg_id else None,
+                    metadata={"channel": self.name()},
+                )
             )
-        )
+        except Exception:  # noqa: BLE001 - the citizen gets a polite line, the log gets the details
+            logger.exception("Zalo: the bot failed on a message from %s", masked_user_id(sender_id))
+            await output.send_text_message(sender_id, texts.BOT_FAILED)
 
     async def _handle_follow(self, event: Dict[str, Any], control: ConversationControl) -> None:
         user_id = _nested_id(event, "follower") or _nested_id(event, "sender")
@@ -266,6 +275,16 @@ class ZaloInput(InputChannel):
             return
         logger.info("Zalo: a person replied from the OA inbox to %s; bot paused", masked_user_id(user_id))
         await control.pause(user_id)
+
+
+def _too_old(event: Dict[str, Any], now: Optional[float] = None) -> bool:
+    """True when the event's own timestamp (epoch ms, as Zalo sends it) is older than the dedupe window."""
+    try:
+        stamp = float(event.get("timestamp"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    seconds = stamp / 1000 if stamp > 1e11 else stamp
+    return (now if now is not None else time.time()) - seconds > DELIVERY_TTL_S
 
 
 def _message_text(event: Dict[str, Any]) -> Optional[str]:

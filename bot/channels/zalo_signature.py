@@ -37,16 +37,6 @@ def body_timestamp(raw_body: bytes) -> Optional[str]:
     return None
 
 
-def body_app_id(raw_body: bytes) -> Optional[str]:
-    try:
-        data = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if isinstance(data, dict) and isinstance(data.get("app_id"), (str, int)):
-        return str(data["app_id"])
-    return None
-
-
 def signature_is_valid(
     raw_body: bytes,
     header_value: Optional[str],

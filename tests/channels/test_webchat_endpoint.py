@@ -6,6 +6,7 @@ import unicodedata
 import aiohttp
 import pytest
 
+from bot.channels import texts
 from bot.channels.webchat import MAX_MESSAGE_CHARS, WebChatInput
 from tests.fakes.channel_app import EchoAgent, RunningApp, build_app
 
@@ -96,4 +97,5 @@ async def test_a_crashing_bot_gives_a_polite_error(chat):
     async with http.post(server.url + "/chat/webhook", json={"sender": "abcdef0123456789", "message": "xin chào"}) as reply:
         answer = await reply.json()
     assert reply.status == 500
-    assert answer == {"error": "Trợ lý đang gặp sự cố, bạn thử lại sau ít phút nhé."}
+    assert answer == {"error": texts.BOT_FAILED}
+    assert "sự cố" in texts.BOT_FAILED

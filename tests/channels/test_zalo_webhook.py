@@ -66,6 +66,15 @@ async def test_bad_signatures_are_refused_and_nothing_is_processed(zalo_harness)
     assert len(zalo_harness.agent.received) == 1
 
 
+async def test_an_old_event_replayed_after_the_dedupe_window_is_ignored(zalo_harness):
+    two_days_ago = str(int((time.time() - 2 * 24 * 3600) * 1000))
+    status = await zalo_harness.post_event(text_event("xin chào", "m-old", timestamp=two_days_ago))
+    await zalo_harness.settle()
+
+    assert status == 200  # acknowledged, so Zalo does not retry it
+    assert zalo_harness.agent.received == [] and zalo_harness.zalo.requests == []
+
+
 async def test_a_retried_delivery_is_answered_once(zalo_harness):
     event = text_event("làm căn cước", "m-4")
     statuses = [await zalo_harness.post_event(event) for _ in range(3)]
@@ -304,3 +313,16 @@ async def test_hostile_bodies_never_crash_the_webhook(zalo_harness):
     assert await zalo_harness.post_event(text_event("xin chào", "m-18")) == 200
     await zalo_harness.settle()
     assert zalo_harness.replies() == [{"text": "Bạn hỏi: xin chào"}]
+
+
+async def test_a_failing_bot_gets_the_citizen_a_polite_message(zalo_harness, caplog):
+    async def explode(message):
+        raise RuntimeError("model not loaded")
+
+    zalo_harness.agent.handle_message = explode
+    with caplog.at_level(logging.ERROR, logger="bot.channels.zalo"):
+        assert await zalo_harness.post_event(text_event("xin chào", "m-crash")) == 200
+        await zalo_harness.settle()
+
+    assert zalo_harness.replies() == [{"text": texts.BOT_FAILED}]
+    assert "RuntimeError" in caplog.text and USER_ID not in caplog.text
