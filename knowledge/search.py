@@ -343,10 +343,12 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
         if cached and cached[1] == fingerprint:
             _cache[key] = (cached[0], fingerprint, now)
             return cached[0]
-        index = _read_disk_cache(key, fingerprint)
+        on_disk = _is_settings_database(key)
+        index = _read_disk_cache(key, fingerprint) if on_disk else None
         if index is None:
             index = SearchIndex(load_documents(engine))
-            _write_disk_cache(key, fingerprint, index)
+            if on_disk:
+                _write_disk_cache(key, fingerprint, index)
         _cache[key] = (index, fingerprint, now)
         return index
 
@@ -356,13 +358,20 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
 _DISK_FORMAT = 4
 
 
-def _disk_cache_path(key: str):
-    import hashlib
+def _is_settings_database(key: str) -> bool:
+    """Only the configured database (what `thutuc tra` and the servers use) gets a disk cache; tests' and tools'
+    temporary databases stay in memory so they leave no files behind."""
+    from sqlalchemy.engine import make_url
 
     from bot.settings import get_settings
 
-    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
-    return get_settings().knowledge_cache_dir / f"search-index-{digest}.pickle"
+    return key == make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+def _disk_cache_path(key: str):
+    from bot.settings import get_settings
+
+    return get_settings().knowledge_cache_dir / "search-index.pickle"
 
 
 def _read_disk_cache(key: str, fingerprint: tuple) -> Optional[SearchIndex]:

@@ -98,3 +98,26 @@ def test_index_is_rebuilt_after_reload(loaded, data_dir):
 def test_search_through_api_on_both_databases(kb):
     hits = kb.search("cho em hỏi làm giấy khai sinh", 3)
     assert hits[0].code == "1.001193" and hits[0].name == "Đăng ký khai sinh" and hits[0].status == "curated"
+
+
+def test_disk_cache_only_for_the_configured_database_and_checked_by_fingerprint(loaded, db_url, monkeypatch, tmp_path):
+    from bot.settings import get_settings
+    from knowledge import search
+
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("KNOWLEDGE_CACHE_DIR", str(cache_dir))
+    get_settings.cache_clear()
+    search.invalidate()
+    search.get_index(loaded, refresh_seconds=0)
+    assert not cache_dir.exists()  # not the configured database: memory only
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    search.invalidate()
+    built = search.get_index(loaded, refresh_seconds=0)
+    key = search._engine_key(loaded)
+    fingerprint = search._fingerprint(loaded)
+    cached = search._read_disk_cache(key, fingerprint)
+    assert cached is not None and [d.code for d in cached.documents] == [d.code for d in built.documents]
+    assert search._read_disk_cache(key, (0, "changed", 0)) is None
+    get_settings.cache_clear()
