@@ -25,7 +25,7 @@ from bot.channels.conversation_control import ConversationControl, RasaConversat
 from bot.channels.dedupe import DELIVERY_TTL_S, DeliveryDeduplicator, KeyStore, key_store_from_settings
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.zalo_client import ZaloClient, ZaloOAuthClient, masked_user_id
-from bot.channels.zalo_format import build_button_message, split_text
+from bot.channels.zalo_format import MAX_BUTTONS, build_button_message, split_text
 from bot.channels.zalo_signature import body_timestamp, signature_is_valid
 from bot.channels.zalo_state import OfferedOptions, SentMessageRegistry
 from bot.channels.zalo_tokens import TokenManager, bootstrap_tokens_from_settings, token_store_from_settings
@@ -79,7 +79,8 @@ class ZaloOutput(OutputChannel):
         if shaped.zalo_buttons:
             last["attachment"] = {"type": "template", "payload": {"buttons": shaped.zalo_buttons}}
         await self._send(recipient_id, last)
-        await self._options.remember(recipient_id, shaped.numbered_payloads)
+        if len(shaped.numbered_payloads) > MAX_BUTTONS:  # a numbered list was shown: "6" must mean option 6
+            await self._options.remember(recipient_id, shaped.numbered_payloads)
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, image)

@@ -51,7 +51,7 @@ class OfferedOptions:
     async def resolve(self, user_id: str, text: str) -> str:
         """The payload of option `text` when it is a number among the last options offered, else `text`."""
         number = text.strip().rstrip(".")
-        if not number.isdigit() or len(number) > 3:
+        if not number.isdigit() or len(number) > 2:
             return text
         raw = await self._store.get("zalo:options:" + user_id)
         if not raw:

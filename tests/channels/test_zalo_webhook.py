@@ -128,6 +128,17 @@ async def test_buttons_become_a_template_and_extra_options_a_numbered_list(zalo_
     assert zalo_harness.agent.received[-1].text == '/choose{"n": 7}'
 
 
+async def test_numbers_are_plain_text_when_no_numbered_list_was_shown(zalo_harness):
+    await zalo_harness.post_event(text_event("cần giấy tờ gì", "m-8a"))  # two buttons, no numbered list
+    await zalo_harness.settle()
+    [message] = zalo_harness.replies()
+    assert len(message["attachment"]["payload"]["buttons"]) == 2 and "\n1. " not in message["text"]
+
+    await zalo_harness.post_event(text_event("1", "m-8b"))
+    await zalo_harness.settle()
+    assert zalo_harness.agent.received[-1].text == "1"
+
+
 async def test_token_expiry_mid_send_refreshes_once_and_persists_before_use(zalo_harness):
     timeline = []
     zalo_harness.zalo.on_request = lambda r: timeline.append(
