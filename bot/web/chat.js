@@ -131,14 +131,16 @@
   function renderMessage(entry, choicesEnabled) {
     var item = document.createElement("li");
     item.className = "msg " + entry.from;
-    var bubble = document.createElement("div");
-    bubble.className = "bubble";
-    if (entry.from === "bot") {
-      appendTextWithLinks(bubble, entry.text);
-    } else {
-      bubble.textContent = entry.text;
+    if (entry.text) { // a reply may consist of buttons only
+      var bubble = document.createElement("div");
+      bubble.className = "bubble";
+      if (entry.from === "bot") {
+        appendTextWithLinks(bubble, entry.text);
+      } else {
+        bubble.textContent = entry.text;
+      }
+      item.appendChild(bubble);
     }
-    item.appendChild(bubble);
     if (entry.from === "bot" && Array.isArray(entry.buttons) && entry.buttons.length) {
       item.appendChild(renderChoices(entry.buttons, choicesEnabled));
     }
