@@ -134,26 +134,40 @@ class RedisTokenStore:
 
     def __init__(self, redis_url: str, key: str = REDIS_TOKENS_KEY, lock_key: str = REDIS_LOCK_KEY) -> None:
         import redis.asyncio as redis_asyncio
+        from redis.exceptions import RedisError
 
         self._redis = redis_asyncio.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self._errors = (RedisError, OSError)
         self._key = key
         self._lock_key = lock_key
         self._process_lock = asyncio.Lock()
 
     async def load(self) -> Optional[ZaloTokens]:
-        raw = await self._redis.get(self._key)
+        try:
+            raw = await self._redis.get(self._key)
+        except self._errors as error:
+            raise ZaloTokenError(f"Zalo token store unavailable: {type(error).__name__}") from error
         if raw is None:
             return None
         return ZaloTokens.from_json(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
 
     async def save(self, tokens: ZaloTokens) -> None:
-        await self._redis.set(self._key, tokens.to_json())
+        try:
+            await self._redis.set(self._key, tokens.to_json())
+        except self._errors as error:
+            # The new refresh token exists only in memory now: say so loudly, the operator may need to re-authorise.
+            logger.critical("Could not store the refreshed Zalo tokens (%s)", type(error).__name__)
+            raise ZaloTokenError("Zalo token store unavailable") from error
 
     @contextlib.asynccontextmanager
     async def refresh_lock(self) -> AsyncIterator[None]:
         async with self._process_lock:
             lock = self._redis.lock(self._lock_key, timeout=LOCK_TIMEOUT_S, blocking_timeout=LOCK_TIMEOUT_S + 5)
-            if not await lock.acquire():
+            try:
+                acquired = await lock.acquire()
+            except self._errors as error:
+                raise ZaloTokenError(f"Zalo token store unavailable: {type(error).__name__}") from error
+            if not acquired:
                 raise ZaloTokenError("Could not acquire the Zalo token refresh lock")
             try:
                 yield

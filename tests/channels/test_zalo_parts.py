@@ -206,3 +206,19 @@ async def test_redis_outage_fails_open():
         assert await store.get("x") is None
     finally:
         await store.close()
+
+
+async def test_token_store_outage_is_a_logged_send_failure_not_a_crash(caplog):
+    from bot.channels.zalo_client import ZaloClient
+
+    async def refresher(refresh_token):
+        raise AssertionError("must not be called")
+
+    manager = TokenManager(RedisTokenStore("redis://127.0.0.1:1/0"), refresher, ZaloTokens("AT-0", "RT-0"))
+    client = ZaloClient("http://127.0.0.1:1", manager)
+    try:
+        result = await client.send_text("123", "xin chào")
+    finally:
+        await client.close()
+        await manager.store.close()
+    assert result.ok is False and "unavailable" in result.description
