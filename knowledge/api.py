@@ -35,11 +35,11 @@ DEFAULT_POPULAR = (
     "1.001193",  # khai sinh
     "1.000894",  # kết hôn
     "1.000656",  # khai tử
-    "1.004227",  # xác nhận tình trạng hôn nhân
+    "1.004873",  # xác nhận tình trạng hôn nhân
     "2.000815",  # chứng thực bản sao từ bản chính
-    "1.004194",  # thường trú
-    "2.000986",  # tạm trú
-    "1.004884",  # trích lục hộ tịch
+    "1.004222",  # thường trú
+    "1.004194",  # tạm trú
+    "2.000635",  # bản sao trích lục hộ tịch
 )
 
 

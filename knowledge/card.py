@@ -19,6 +19,7 @@ from knowledge.wording import (
 )
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+SHORT_CASE = 40  # characters; longer "the case it applies to" texts are shown once as a sub-heading
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,20 @@ def render_text(view: CardView) -> str:
     lines.append(" · ".join(m for m in meta if m))
     for title, items in view.document_groups():
         lines += ["", title.upper()]
+        current_case = None
         for item in items:
-            text = f"  • {item['name']}"
+            case = item["case"]
+            # Long case descriptions ("a) Đối với trường hợp …") head a block; short ones stay on the item's line.
+            long_case = bool(case) and len(case) > SHORT_CASE
+            if long_case and case != current_case:
+                lines.append(f"  {case}")
+            current_case = case if long_case else None
+            indent = "    " if long_case else "  "
+            text = f"{indent}• {item['name']}"
             if item["quantity"]:
                 text += f" — {item['quantity']}"
-            if item["case"]:
-                text += f" [{item['case']}]"
+            if case and not long_case:
+                text += f" [{case}]"
             lines.append(text)
             if item["form"]:
                 lines.append(f"      mẫu: {item['form']}")

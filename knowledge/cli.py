@@ -78,6 +78,11 @@ def import_command(file: Path, quiet: bool) -> None:
         click.echo(f"Giữ nguyên {len(report.skipped_curated)} thủ tục đã biên soạn: {', '.join(report.skipped_curated)}")
     if report.duplicates:
         click.echo(f"Mã trùng trong tệp (lấy bản sau cùng): {', '.join(sorted(set(report.duplicates)))}")
+    if report.incomplete:
+        click.echo(
+            f"{len(report.incomplete)} thủ tục không đọc được cách nộp hoặc thành phần hồ sơ (cần kiểm tra tay): "
+            + ", ".join(report.incomplete)
+        )
     if report.failed:
         click.echo(f"Không đọc được {len(report.failed)} dòng:", err=True)
         for line, reason in report.failed:

@@ -36,6 +36,8 @@ class ImportReport:
     failed: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
     with_warnings: int = 0
     duplicates: list[str] = field(default_factory=list)
+    # imported, but with no channel or no document read from their tables: a clerk must check them by hand
+    incomplete: list[str] = field(default_factory=list)
 
 
 def read_records(path: Path) -> Iterator[tuple[int, Optional[dict], Optional[str]]]:
@@ -153,6 +155,7 @@ def import_catalogue(
             session.expunge_all()
         report.imported = len(wanted)
         report.with_warnings = sum(1 for code in wanted if parsed[code].warnings)
+        report.incomplete = sorted(code for code in wanted if not parsed[code].channels or not parsed[code].documents)
     from knowledge import search
 
     search.invalidate(engine)

@@ -64,16 +64,16 @@ def test_ward_sites_hours_holidays_closures(kb):
 
 
 def test_sites_for_uses_override_then_field_then_star(kb):
-    assert [s.id for s in kb.sites_for("1.004194")] == ["diem-so-3"]  # procedure override
+    assert [s.id for s in kb.sites_for("1.004222")] == ["diem-so-3"]  # procedure override
     assert [s.id for s in kb.sites_for("1.001193")] == ["tru-so-chinh"]  # field Hộ tịch
-    assert [s.id for s in kb.sites_for("2.000986")] == ["diem-so-3"]  # no site for the field: "*" sites
+    assert [s.id for s in kb.sites_for("1.004194")] == ["diem-so-3"]  # no site for the field: "*" sites
     assert all(isinstance(s, SiteInfo) for s in kb.sites_for("1.001193"))
     assert kb.sites_for("0.000000") == []
 
 
 def test_popular_follows_ward_order(kb):
     assert [h.code for h in kb.popular(2)] == ["1.001193", "1.000894"]
-    assert [h.code for h in kb.popular(10)] == ["1.001193", "1.000894", "2.000986"]
+    assert [h.code for h in kb.popular(10)] == ["1.001193", "1.000894", "1.004194"]
 
 
 def test_popular_default_without_ward_list(loaded, data_dir):
@@ -81,7 +81,7 @@ def test_popular_default_without_ward_list(loaded, data_dir):
     from knowledge.loader import load_curated
 
     path = data_dir / "ward.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace('popular: ["1.001193", "1.000894", "2.000986"]\n', ""),
+    path.write_text(path.read_text(encoding="utf-8").replace('popular: ["1.001193", "1.000894", "1.004194"]\n', ""),
                     encoding="utf-8")
     load_curated(loaded, data_dir)
     codes = [h.code for h in KnowledgeBase(loaded).popular(6)]

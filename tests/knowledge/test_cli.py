@@ -129,3 +129,17 @@ def test_export_nlu_is_deterministic(loaded_cli, tmp_path):
     entries = [line[2:] for line in data["nlu"][0]["examples"].splitlines()]
     assert entries == sorted(entries) and len(entries) == len(set(entries))
     assert {"giấy chứng tử", "giay chung tu", "nhập hộ khẩu", "nhap ho khau"} <= set(entries)
+
+
+def test_import_command_reports_unreadable_lines_and_curated_skips(loaded_cli, tmp_path):
+    from tests.knowledge.test_importer import SYNTHETIC, _write_jsonl
+
+    path = tmp_path / "catalogue.jsonl"
+    _write_jsonl(path, SYNTHETIC, bad_line=True)
+    result = loaded_cli("kb", "import", str(path))
+    assert result.exit_code == 0
+    assert "nhập 1 thủ tục" in result.stdout
+    assert "Giữ nguyên 1 thủ tục đã biên soạn: 1.001193" in result.stdout
+    assert f"{path}:3: JSON không hợp lệ" in result.stderr
+    stats = json.loads(loaded_cli("kb", "stats", "--json").stdout)
+    assert stats["procedures"] == {"total": 7, "curated": 6, "imported": 1}

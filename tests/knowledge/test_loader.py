@@ -53,9 +53,9 @@ def test_loads_fixture_set(engine, data_dir):
         fee = connection.execute(
             select(SubmissionChannel.fee_kind, SubmissionChannel.fee_amount)
             .join(Procedure, Procedure.id == SubmissionChannel.procedure_id)
-            .where(Procedure.code == "1.004873")
+            .where(Procedure.code == "2.000635")
         ).one()
-    assert codes == ["1.000656", "1.000894", "1.001193", "1.004194", "1.004873", "2.000986"]
+    assert codes == ["1.000656", "1.000894", "1.001193", "1.004194", "1.004222", "2.000635"]
     assert tuple(fee) == ("fixed", 8000)
 
 
@@ -69,11 +69,11 @@ def test_reload_is_idempotent(engine, data_dir):
 def test_removed_entry_disappears_on_reload(engine, data_dir):
     load_curated(engine, data_dir)
     (data_dir / "procedures/cu-tru.yml").unlink()
-    replace_once(data_dir / "ward.yml", '"1.000894", "2.000986"]', '"1.000894"]')
+    replace_once(data_dir / "ward.yml", '"1.000894", "1.004194"]', '"1.000894"]')
     load_curated(engine, data_dir)
     with engine.connect() as connection:
         codes = set(connection.execute(select(Procedure.code)).scalars())
-    assert "1.004194" not in codes and "1.001193" in codes
+    assert "1.004222" not in codes and "1.001193" in codes
 
 
 def _add_imported(engine, code: str, name: str) -> None:
@@ -133,7 +133,7 @@ def test_duplicate_code_in_one_file(loaded, data_dir):
 
 def test_duplicate_code_across_files(loaded, data_dir):
     path = data_dir / "procedures/cu-tru.yml"
-    replace_once(path, 'code: "2.000986"', 'code: "1.001193"')
+    replace_once(path, 'code: "1.004194"', 'code: "1.001193"')
     errors = expect_failure(loaded, data_dir)
     line = line_of(path, 'code: "1.001193"')
     assert any("1.001193 bị trùng" in e and "procedures/cu-tru.yml" in e and "procedures/ho-tich.yml" in e for e in errors)

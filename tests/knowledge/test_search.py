@@ -12,8 +12,8 @@ DOCS = [
                   ("khai sinh", "làm giấy khai sinh"), ("trẻ sơ sinh",)),
     IndexDocument("1.000656", "Đăng ký khai tử", "curated", "Thủ tục đăng ký khai tử", ("khai tử", "giấy chứng tử")),
     IndexDocument("1.000894", "Đăng ký kết hôn", "curated", "Thủ tục đăng ký kết hôn", ("kết hôn", "cưới")),
-    IndexDocument("2.000986", "Đăng ký tạm trú", "curated", "", ("tạm trú",)),
-    IndexDocument("1.004194", "Đăng ký thường trú", "curated", "", ("thường trú", "nhập hộ khẩu")),
+    IndexDocument("1.004194", "Đăng ký tạm trú", "curated", "", ("tạm trú",)),
+    IndexDocument("1.004222", "Đăng ký thường trú", "curated", "", ("thường trú", "nhập hộ khẩu")),
     IndexDocument("1.012345", "Cấp Giấy chứng nhận quyền sử dụng đất lần đầu", "curated", "", ("sổ đỏ", "làm sổ đỏ")),
     IndexDocument("2.000001", "Đăng ký khai sinh có yếu tố nước ngoài", "imported"),
     IndexDocument("2.000002", "Đăng ký khai sinh lưu động", "imported"),
@@ -39,8 +39,8 @@ def index():
         ("dk khai sinh", "1.001193"),  # abbreviation
         ("giay chung tu", "1.000656"),
         ("lam so do o dau", "1.012345"),  # slang alias beats "sổ đăng ký ... đỏ"
-        ("nhap ho khau cho con", "1.004194"),
-        ("đăng kí tạm trú", "2.000986"),  # kí/ký spelling
+        ("nhap ho khau cho con", "1.004222"),
+        ("đăng kí tạm trú", "1.004194"),  # kí/ký spelling
         ("cuoi vo can giay to gi", "1.000894"),
     ],
 )
@@ -87,7 +87,7 @@ def test_index_is_rebuilt_after_reload(loaded, data_dir):
     from knowledge.loader import load_curated
 
     kb = KnowledgeBase(loaded)
-    assert kb.search("tam tru", 1)[0].code == "2.000986"
+    assert kb.search("tam tru", 1)[0].code == "1.004194"
     path = data_dir / "procedures/cu-tru.yml"
     path.write_text(path.read_text(encoding="utf-8").replace("Đăng ký tạm trú\n", "Khai báo lưu trú tạm thời\n"),
                     encoding="utf-8")
