@@ -222,3 +222,23 @@ async def test_token_store_outage_is_a_logged_send_failure_not_a_crash(caplog):
         await client.close()
         await manager.store.close()
     assert result.ok is False and "unavailable" in result.description
+
+
+async def test_a_token_known_to_expire_is_refreshed_before_sending(tmp_path):
+    import time
+
+    from bot.channels.zalo_client import ZaloClient
+
+    async with FakeZaloServer(app_id="app", app_secret="s3cret") as zalo:
+        store = FileTokenStore(tmp_path / "t.json")
+        await store.save(ZaloTokens("AT-0", "RT-0", expires_at=time.time() + 60))  # inside the safety margin
+        manager = TokenManager(store, ZaloOAuthClient(zalo.base_url, "app", "s3cret").refresh)
+        client = ZaloClient(zalo.base_url, manager)
+        try:
+            result = await client.send_text("123", "xin chào")
+        finally:
+            await client.close()
+        assert result.ok
+        assert len(zalo.refreshes()) == 1
+        [send] = zalo.sends()
+        assert send.headers["access_token"] == (await store.load()).access_token != "AT-0"
