@@ -11,7 +11,8 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from knowledge.models import STATUS_CURATED, Alias, Closure, Holiday, Procedure, Ward
+from knowledge import tables as t
+from knowledge.tables import STATUS_CURATED
 from knowledge.text import fold
 from knowledge.types import (
     ChannelInfo,
@@ -68,14 +69,14 @@ def _site_info(row) -> SiteInfo:
     )
 
 
-def _card(row: Procedure) -> ProcedureCard:
+def _card(row, alias_rows, document_rows, channel_rows) -> ProcedureCard:
     return ProcedureCard(
         code=row.code,
         name=row.name,
         official_name=row.official_name,
         field=row.field,
         level=row.level,
-        aliases=tuple(a.text for a in row.aliases if a.kind == "alias"),
+        aliases=tuple(a.text for a in alias_rows if a.kind == "alias"),
         applicants=row.applicants,
         conditions=row.conditions,
         steps=tuple(row.steps or ()),
@@ -83,10 +84,10 @@ def _card(row: Procedure) -> ProcedureCard:
         legal_basis=tuple(LegalRef(code=r.get("code", ""), title=r.get("title", "")) for r in row.legal_basis or ()),
         documents=tuple(
             DocumentItem(
-                group=d.group, name=d.name, form=d.form, originals=d.originals, copies=d.copies, case=d.case,
-                notes=d.notes,
+                group=d.doc_group, name=d.name, form=d.form, originals=d.originals, copies=d.copies,
+                case=d.applies_case, notes=d.notes,
             )
-            for d in row.documents
+            for d in document_rows
         ),
         channels=tuple(
             ChannelInfo(
@@ -101,7 +102,7 @@ def _card(row: Procedure) -> ProcedureCard:
                 fee=Fee(kind=c.fee_kind, amount=c.fee_amount, note=c.fee_note),
                 description=c.description,
             )
-            for c in row.channels
+            for c in channel_rows
         ),
         source=SourceInfo(
             decision=row.source_decision, url=row.source_url, reviewed=row.reviewed, reviewer=row.reviewer
@@ -117,12 +118,11 @@ class KnowledgeBase:
     """Read access to procedures, the ward and search. Thread-safe; cheap to construct."""
 
     def __init__(self, engine: Engine, *, migrate: bool = True):
-        from knowledge.db import migrate as run_migrations, session_factory
+        from knowledge.db import migrate as run_migrations
 
         self.engine = engine
         if migrate:
             run_migrations(engine=engine)
-        self._sessions = session_factory(engine)
 
     @classmethod
     def from_settings(cls) -> "KnowledgeBase":
@@ -146,32 +146,37 @@ class KnowledgeBase:
 
     def card(self, code: str) -> Optional[ProcedureCard]:
         """Everything known about one procedure, or None for an unknown code."""
-        with self._sessions() as session:
-            row = session.execute(select(Procedure).where(Procedure.code == code.strip())).scalar_one_or_none()
-            return _card(row) if row is not None else None
+        with self.engine.connect() as connection:
+            row = connection.execute(select(t.procedures).where(t.procedures.c.code == code.strip())).first()
+            if row is None:
+                return None
+            children = []
+            for table in (t.aliases, t.documents, t.channels):
+                children.append(
+                    connection.execute(
+                        select(table).where(table.c.procedure_id == row.id).order_by(table.c.position, table.c.id)
+                    ).all()
+                )
+        return _card(row, *children)
 
     def codes(self, status: Optional[str] = None) -> list[str]:
-        with self._sessions() as session:
-            query = select(Procedure.code).order_by(Procedure.code)
-            if status:
-                query = query.where(Procedure.status == status)
-            return list(session.execute(query).scalars())
+        query = select(t.procedures.c.code).order_by(t.procedures.c.code)
+        if status:
+            query = query.where(t.procedures.c.status == status)
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
 
     def popular(self, limit: int = 6) -> list[SearchHit]:
         """A short menu of commonly asked procedures (ward.yml `popular:` order, else a default list)."""
-        ward = self._ward_row_popular()
-        wanted = list(ward) if ward else list(DEFAULT_POPULAR)
-        with self._sessions() as session:
-            rows = session.execute(
-                select(Procedure.code, Procedure.name, Procedure.status).where(Procedure.code.in_(wanted))
-            ).all()
+        p = t.procedures.c
+        with self.engine.connect() as connection:
+            configured = connection.execute(select(t.wards.c.popular).limit(1)).scalar_one_or_none()
+            wanted = list(configured) if configured else list(DEFAULT_POPULAR)
+            rows = connection.execute(select(p.code, p.name, p.status).where(p.code.in_(wanted))).all()
             found = {code: (name, status) for code, name, status in rows}
-            if not ward and len(found) < limit:  # fill from curated entries so the menu is never empty
-                extra = session.execute(
-                    select(Procedure.code, Procedure.name, Procedure.status)
-                    .where(Procedure.status == STATUS_CURATED)
-                    .order_by(Procedure.code)
-                    .limit(limit * 2)
+            if not configured and len(found) < limit:  # fill from curated entries so the menu is never empty
+                extra = connection.execute(
+                    select(p.code, p.name, p.status).where(p.status == STATUS_CURATED).order_by(p.code).limit(limit * 2)
                 ).all()
                 for code, name, status in extra:
                     if code not in found:
@@ -180,45 +185,41 @@ class KnowledgeBase:
         hits = [SearchHit(code=c, name=found[c][0], score=1.0, status=found[c][1]) for c in wanted if c in found]
         return hits[:limit]
 
-    def _ward_row_popular(self) -> Optional[list[str]]:
-        with self._sessions() as session:
-            return session.execute(select(Ward.popular).limit(1)).scalar_one_or_none()
-
     # ------------------------------------------------------------------------------------------------ the ward
 
     def ward(self) -> Optional[WardInfo]:
         """The deployment's ward with its sites, holidays and closures; None before ward.yml was loaded."""
-        with self._sessions() as session:
-            row = session.execute(select(Ward).limit(1)).scalar_one_or_none()
+        with self.engine.connect() as connection:
+            row = connection.execute(select(t.wards).order_by(t.wards.c.id).limit(1)).first()
             if row is None:
                 return None
-            holidays = session.execute(select(Holiday).order_by(Holiday.day)).scalars().all()
-            closures = session.execute(select(Closure).order_by(Closure.start)).scalars().all()
-            return WardInfo(
-                name=row.name,
-                province=row.province,
-                hotline=row.hotline,
-                email=row.email,
-                national_portal=row.national_portal,
-                vneid=bool(row.vneid),
-                sample=bool(row.sample),
-                sites=tuple(_site_info(site) for site in row.sites),
-                holidays=tuple(HolidayInfo(day=h.day, name=h.name) for h in holidays),
-                closures=tuple(
-                    ClosureInfo(site_id=c.site_id, start=c.start, end=c.end, reason=c.reason) for c in closures
-                ),
-                popular=tuple(row.popular) if row.popular is not None else None,
-            )
+            site_rows = connection.execute(
+                select(t.sites).where(t.sites.c.ward_id == row.id).order_by(t.sites.c.position)
+            ).all()
+            holiday_rows = connection.execute(select(t.holidays).order_by(t.holidays.c.day)).all()
+            closure_rows = connection.execute(select(t.closures).order_by(t.closures.c.start)).all()
+        return WardInfo(
+            name=row.name,
+            province=row.province,
+            hotline=row.hotline,
+            email=row.email,
+            national_portal=row.national_portal,
+            vneid=bool(row.vneid),
+            sample=bool(row.sample),
+            sites=tuple(_site_info(site) for site in site_rows),
+            holidays=tuple(HolidayInfo(day=h.day, name=h.name) for h in holiday_rows),
+            closures=tuple(ClosureInfo(site_id=c.site_id, start=c.start, end=c.end, reason=c.reason) for c in closure_rows),
+            popular=tuple(row.popular) if row.popular is not None else None,
+        )
 
     def sites_for(self, code: str) -> list[SiteInfo]:
         """Where to submit: the procedure's own sites, else sites receiving its field, else the "*" sites."""
         ward = self.ward()
         if ward is None:
             return []
-        with self._sessions() as session:
-            row = session.execute(
-                select(Procedure.field, Procedure.site_overrides).where(Procedure.code == code.strip())
-            ).one_or_none()
+        p = t.procedures.c
+        with self.engine.connect() as connection:
+            row = connection.execute(select(p.field, p.site_overrides).where(p.code == code.strip())).first()
         if row is None:
             return []
         field_name, overrides = row
@@ -235,13 +236,14 @@ class KnowledgeBase:
 
     def nlu_vocabulary(self) -> dict[str, list[str]]:
         """Curated procedure display name → its aliases, each also without diacritics (sorted, deduplicated)."""
-        with self._sessions() as session:
-            rows = session.execute(
-                select(Procedure.name, Alias.text)
-                .join(Alias, Alias.procedure_id == Procedure.id)
-                .where(Procedure.status == STATUS_CURATED, Alias.kind == "alias")
+        p, a = t.procedures.c, t.aliases.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(p.name, a.text)
+                .join(t.aliases, a.procedure_id == p.id)
+                .where(p.status == STATUS_CURATED, a.kind == "alias")
             ).all()
-            names = session.execute(select(Procedure.name).where(Procedure.status == STATUS_CURATED)).scalars().all()
+            names = connection.execute(select(p.name).where(p.status == STATUS_CURATED)).scalars().all()
         vocabulary: dict[str, set[str]] = {name: {name.lower(), fold(name)} for name in names}
         for name, alias in rows:
             vocabulary[name].update({alias.strip(), fold(alias)})

@@ -11,7 +11,6 @@ from typing import Optional
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
@@ -65,11 +64,14 @@ def get_engine(url: Optional[str] = None) -> Engine:
         return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker:
+def session_factory(engine: Engine):
+    """ORM sessions for writers (loader, importer); readers use Core so the ORM is imported only when needed."""
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(bind=engine, future=True, expire_on_commit=False)
 
 
-def new_session(engine: Optional[Engine] = None) -> Session:
+def new_session(engine: Optional[Engine] = None):
     return session_factory(engine or get_engine())()
 
 

@@ -288,32 +288,33 @@ def _engine_key(engine) -> str:
 def _fingerprint(engine) -> tuple:
     from sqlalchemy import func, select
 
-    from knowledge.models import Alias, Procedure
+    from knowledge.tables import aliases, procedures
 
     with engine.connect() as connection:
-        count, latest = connection.execute(select(func.count(Procedure.id), func.max(Procedure.updated_at))).one()
-        aliases = connection.execute(select(func.count(Alias.id))).scalar_one()
-    return (count, str(latest), aliases)
+        count, latest = connection.execute(
+            select(func.count(procedures.c.id), func.max(procedures.c.updated_at))
+        ).one()
+        alias_count = connection.execute(select(func.count(aliases.c.id))).scalar_one()
+    return (count, str(latest), alias_count)
 
 
 def load_documents(engine) -> list[IndexDocument]:
     """Everything the index needs, read with two plain queries (no ORM objects)."""
     from sqlalchemy import select
 
-    from knowledge.models import Alias, Procedure
+    from knowledge.tables import aliases, procedures
 
     with engine.connect() as connection:
         names: dict[int, list[str]] = defaultdict(list)
         keywords: dict[int, list[str]] = defaultdict(list)
         for procedure_id, kind, text in connection.execute(
-            select(Alias.procedure_id, Alias.kind, Alias.text).order_by(Alias.procedure_id, Alias.position)
+            select(aliases.c.procedure_id, aliases.c.kind, aliases.c.text).order_by(
+                aliases.c.procedure_id, aliases.c.position
+            )
         ):
             (keywords if kind == "keyword" else names)[procedure_id].append(text)
-        rows = connection.execute(
-            select(Procedure.id, Procedure.code, Procedure.name, Procedure.official_name, Procedure.status).order_by(
-                Procedure.code
-            )
-        ).all()
+        p = procedures.c
+        rows = connection.execute(select(p.id, p.code, p.name, p.official_name, p.status).order_by(p.code)).all()
     return [
         IndexDocument(
             code=code,
