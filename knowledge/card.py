@@ -40,6 +40,7 @@ class CardView:
                     "form": d.form,
                     "case": d.case,
                     "notes": d.notes,
+                    "tick": key != "note",  # notes are advice, not papers to bring: no tick box on the checklist
                 }
                 for d in self.card.documents
                 if d.group == key
