@@ -100,7 +100,7 @@ def parse_channels(text: str, steps_text: str = "") -> tuple[list[ChannelSpec], 
         kind = _CHANNEL_TYPES[label]
         time_value = time_unit = None
         match = _TIME.match(rest)
-        fee_kind, fee_amount, fee_note = "unknown", None, None
+        fee_kind, fee_amount = "unknown", None
         if match and match.group(2) is not None:
             raw_value, raw_unit = match.group(2), match.group(3)
             after = rest[match.end():]
@@ -109,7 +109,6 @@ def parse_channels(text: str, steps_text: str = "") -> tuple[list[ChannelSpec], 
                 warnings.append(f"{label}: thời hạn và lệ phí dính liền ('{raw_value}'), không tách được")
                 rest = _CURRENCY.sub("", after, count=1)
                 fee_kind = "unknown"
-                fee_note = None
                 fee_done = True
             else:
                 fee_done = False
