@@ -91,7 +91,7 @@ class SearchIndex:
         self.documents: list[IndexDocument] = list(documents)
         weighted_tf: list[dict[str, float]] = []
         lengths: list[float] = []
-        document_frequency: dict[str, int] = defaultdict(int)
+        document_frequency: dict[str, int] = {}
         # first syllable → (" phrase ", doc index, token count): only phrases that can occur in a query are checked
         self._phrases: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         for index, doc in enumerate(self.documents):
@@ -109,21 +109,25 @@ class SearchIndex:
                     tokens = search_tokens(text)
                     if not tokens:
                         continue
-                    counts: dict[str, float] = defaultdict(float)
+                    counts: dict[str, float] = {}
                     for term in tokens:
-                        counts[term] += 1.0
+                        counts[term] = counts.get(term, 0.0) + 1.0
                     for a, b in zip(tokens, tokens[1:]):
-                        counts[f"{a} {b}"] += BIGRAM_WEIGHT
-                    for term, value in counts.items():
-                        if value > best.get(term, 0.0):
-                            best[term] = value
+                        bigram = a + " " + b
+                        counts[bigram] = counts.get(bigram, 0.0) + BIGRAM_WEIGHT
+                    if not best:
+                        best = counts
+                    else:
+                        for term, value in counts.items():
+                            if value > best.get(term, 0.0):
+                                best[term] = value
                     if field_name in ("name", "alias"):
                         self._phrases[tokens[0]].append((f" {' '.join(tokens)} ", index, len(tokens)))
                 weight = FIELD_WEIGHTS[field_name]
                 for term, value in best.items():
                     tf[term] += weight * value
             for term in tf:
-                document_frequency[term] += 1
+                document_frequency[term] = document_frequency.get(term, 0) + 1
             weighted_tf.append(tf)
             lengths.append(sum(tf.values()))
         count = max(len(self.documents), 1)
@@ -131,13 +135,14 @@ class SearchIndex:
         self._idf = {
             term: math.log(1 + (count - df + 0.5) / (df + 0.5)) for term, df in document_frequency.items()
         }
-        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        postings: dict[str, dict[int, float]] = {term: {} for term in document_frequency}
+        idf = self._idf
         for index, tf in enumerate(weighted_tf):
             norm = K1 * (1 - B + B * lengths[index] / average)
-            factor = IMPORTED_FACTOR if self.documents[index].status != "curated" else 1.0
+            scale = (IMPORTED_FACTOR if self.documents[index].status != "curated" else 1.0) * (K1 + 1)
             for term, value in tf.items():
-                self._postings[term][index] = factor * self._idf[term] * value * (K1 + 1) / (value + norm)
-        self._postings = dict(self._postings)
+                postings[term][index] = scale * idf[term] * value / (value + norm)
+        self._postings = postings
         self._phrases = dict(self._phrases)
         # per document: (distinct syllables, their idf sum) for the name and each alias, for coverage re-ranking
         self._phrase_terms: list[list[tuple[frozenset, float]]] = [[] for _ in self.documents]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -45,6 +46,7 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=65536)
 def normalize_syllable(token: str) -> str:
     """Map spelling variants of one folded syllable to one form (ky→ki, ly→li) so both spellings match."""
     match = _CONSONANT_Y.match(token)
