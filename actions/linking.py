@@ -16,6 +16,7 @@ CODE_PATTERN = re.compile(r"^\s*\d\.\d{6}\s*$")
 # Calibrated on the curated data and the held-out query sets (see docs/benchmarks.md).
 MENTION_MIN_SCORE = 0.25  # an NLU-found mention is already a strong hint
 TEXT_MIN_SCORE = 0.6  # free text without a recognised mention must match much of a procedure's wording
+TEXT_SUGGEST_SCORE = 0.4  # below a clear match but worth offering as candidates
 TEXT_OVER_CONTEXT_SCORE = 0.6  # a follow-up switches procedure only on a strong match
 CLOSE_RATIO = 0.85  # candidates within 85 % of the best are "close"
 MAX_CANDIDATES = 5
@@ -53,7 +54,12 @@ def link_procedure(kb: Searcher, text: str, mentions: Sequence[str], context_cod
             if decided.kind == FOUND or (decided.kind == AMBIGUOUS and context_code not in decided_codes(decided)):
                 return decided
         return Link(CONTEXT, context_code)
-    return _decide(hits, TEXT_MIN_SCORE)
+    decided = _decide(hits, TEXT_MIN_SCORE)
+    if decided.kind == NONE:
+        suggestions = tuple(hit for hit in hits if hit.score >= TEXT_SUGGEST_SCORE)[:MAX_CANDIDATES]
+        if len(suggestions) >= 2:
+            return Link(AMBIGUOUS, None, suggestions)
+    return decided
 
 
 def _prefer_exact_alias(kb: Searcher, link: Link, mentions: Sequence[str]) -> Link:

@@ -14,6 +14,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("SANIC_HOST", get_settings().bind_host)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.privacy import install_log_masking
+
+    install_log_masking()
     from rasa_sdk.endpoint import run
 
     run("actions", port=args.port, cors_origins=None)

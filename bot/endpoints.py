@@ -15,24 +15,8 @@ from bot.settings import Settings
 
 
 def tracker_store_config(url: str) -> dict[str, Any]:
-    """Translate a SQLAlchemy URL into Rasa's SQL tracker store keys (Rasa wants them split)."""
-    parsed = make_url(url)
-    dialect = parsed.drivername.split("+")[0]
-    if dialect == "sqlite":
-        return {"type": "bot.tracker_store.MaskingSQLTrackerStore", "dialect": "sqlite", "db": parsed.database}
-    config: dict[str, Any] = {
-        "type": "bot.tracker_store.MaskingSQLTrackerStore",
-        "dialect": dialect,
-        "url": parsed.host or "127.0.0.1",
-        "db": parsed.database,
-    }
-    if parsed.port:
-        config["port"] = parsed.port
-    if parsed.username:
-        config["username"] = parsed.username
-    if parsed.password:
-        config["password"] = parsed.password
-    return config
+    """Conversations go through the masking wrapper (bot/tracker_store.py) into an SQL store at `url`."""
+    return {"type": "bot.tracker_store.MaskingTrackerStore", "url": url}
 
 
 def lock_store_config(redis_url: Optional[str]) -> Optional[dict[str, Any]]:

@@ -16,7 +16,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
-from rasa.shared.nlu.constants import ENTITIES, TEXT, TOKENS_NAMES
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -24,6 +25,23 @@ from bot.nlu.tokenizer import lemma_of
 
 _PHRASES_FILE = "procedure_phrases.json"
 _SYLLABLE = re.compile(r"\S+")
+# Generic leading words of official names; "kết hôn" names "đăng ký kết hôn" as surely as the full name does.
+_GENERIC_PREFIXES = (("thu", "tuc"), ("dang", "ki"), ("cap",), ("lam",), ("xin",))
+
+
+def short_forms(syllables: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """The phrase plus its forms without generic leading words, when at least two syllables remain."""
+    forms = {syllables}
+    current = syllables
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _GENERIC_PREFIXES:
+            if current[: len(prefix)] == prefix and len(current) - len(prefix) >= 2:
+                current = current[len(prefix):]
+                forms.add(current)
+                changed = True
+    return forms
 
 
 @DefaultV1Recipe.register(
@@ -72,7 +90,7 @@ class ProcedureMentionExtractor(GraphComponent, EntityExtractorMixin):
             for element in table.get("elements", []):
                 syllables = tuple(lemma_of(element).split())
                 if len(syllables) >= self._config["min_syllables"]:
-                    phrases.add(syllables)
+                    phrases.update(short_forms(syllables))
         if not phrases:
             rasa.shared.utils.io.raise_warning(
                 f"No lookup table named '{wanted}' in the training data: procedure mentions will not be extracted. "
