@@ -36,12 +36,24 @@ def kb_group() -> None:
 
 @kb_group.command("load")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
-def load_command(path: Optional[Path]) -> None:
+@click.option("--check", is_flag=True, help="Chỉ kiểm tra dữ liệu, không ghi vào cơ sở dữ liệu.")
+def load_command(path: Optional[Path], check: bool) -> None:
     """Kiểm tra rồi nạp dữ liệu thủ tục đã biên soạn (YAML). Có lỗi thì không thay đổi gì."""
     from bot.settings import get_settings
     from knowledge.loader import LoadFailed, load_curated
 
     root = path or get_settings().knowledge_data_dir
+    if check:
+        from knowledge.curated_schema import read_curated
+
+        curated = read_curated(Path(root))
+        for error in curated.errors:
+            click.echo(str(error), err=True)
+        if curated.errors:
+            click.echo(f"Có {len(curated.errors)} lỗi.", err=True)
+            sys.exit(1)
+        click.echo(f"Dữ liệu hợp lệ: {len(curated.procedures)} thủ tục" + (", có ward.yml." if curated.ward else "."))
+        return
     try:
         report = load_curated(_engine(), root)
     except LoadFailed as failure:

@@ -143,3 +143,13 @@ def test_import_command_reports_unreadable_lines_and_curated_skips(loaded_cli, t
     assert f"{path}:3: JSON không hợp lệ" in result.stderr
     stats = json.loads(loaded_cli("kb", "stats", "--json").stdout)
     assert stats["procedures"] == {"total": 7, "curated": 6, "imported": 1}
+
+
+def test_load_check_validates_without_writing(run, data_dir):
+    result = run("kb", "load", "--check", str(data_dir))
+    assert result.exit_code == 0 and "Dữ liệu hợp lệ: 6 thủ tục, có ward.yml." in result.stdout
+    assert json.loads(run("kb", "stats", "--json").stdout)["procedures"]["total"] == 0
+    path = data_dir / "ward.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace('"07:30", "11:30"', '"7:30", "11:30"', 1), encoding="utf-8")
+    result = run("kb", "load", "--check", str(data_dir))
+    assert result.exit_code == 1 and "giờ không hợp lệ trong 'mon'" in result.stderr
