@@ -7,7 +7,8 @@ Design (docs/knowledge.md has the long version):
 - Query syllables missing from the vocabulary are mapped to near misses with rapidfuzz (typos), or split when two
   syllables were typed together ("khaisinh").
 - A whole alias or name found in the query adds a phrase bonus (longer phrase, bigger bonus): "sổ đỏ" means the land
-  certificate even though "sổ" and "đỏ" are common words.
+  certificate even though "sổ" and "đỏ" are common words. The best BM25 candidates are then re-ranked by how
+  completely the query covers one of their names or aliases.
 - Imported catalogue entries rank below curated ones at equal evidence: curated entries are reviewed.
 The index is built once per process and engine, and rebuilt when the data changes (loader/importer call `invalidate`,
 other processes notice a changed fingerprint within `knowledge_refresh_s`).
@@ -49,7 +50,7 @@ FILLER_PHRASES = (
 )
 # Common abbreviations and chat spellings (folded) → their folded expansion.
 ABBREVIATIONS = {
-    "dk": "dang ki", "dky": "dang ki", "dki": "dang ki", "đk": "dang ki",
+    "dk": "dang ki", "dky": "dang ki", "dki": "dang ki",
     "gks": "giay khai sinh", "cccd": "can cuoc cong dan", "cmnd": "chung minh nhan dan", "cmt": "chung minh thu",
     "gpxd": "giay phep xay dung", "gcn": "giay chung nhan", "qsdd": "quyen su dung dat", "gcnqsdd":
     "giay chung nhan quyen su dung dat", "hkd": "ho kinh doanh", "bhyt": "bao hiem y te", "bhxh": "bao hiem xa hoi",
