@@ -345,10 +345,16 @@ def _read_channels(reader: _Reader, proc: LineDict) -> list[ChannelSpec]:
                 description=reader.text(channel, "description"),
             )
         )
-    if channels and not any(c.time_value is not None for c in channels) and not any(
+    no_time_limit = channels and not any(c.time_value is not None for c in channels) and not any(
         isinstance(item, LineDict) and item.get("time_limit") is not None for item in raw
-    ):
-        reader.error(proc.line_of("channels"), "cần ít nhất một cách nộp có 'time_limit'")
+    )
+    # A record may truly give no time limit (e.g. chứng thực): allowed only when a review flag says so, so the gap is
+    # visible to operators and the bot says plainly that the data has no time limit.
+    if no_time_limit and not proc.get("review_flags"):
+        reader.error(
+            proc.line_of("channels"),
+            "cần ít nhất một cách nộp có 'time_limit' (hoặc ghi rõ trong 'review_flags' rằng hồ sơ gốc không có thời hạn)",
+        )
     return channels
 
 
