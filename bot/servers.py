@@ -34,7 +34,7 @@ class BotServers:
     rasa_port: int
     action_port: int
     api_token: str
-    log_dir: Path = VAR_DIR / "logs"
+    work_dir: Path = VAR_DIR  # rendered endpoints and logs go here
     _processes: list[subprocess.Popen] = field(default_factory=list)
     _logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -50,12 +50,16 @@ class BotServers:
     def _local_host(self) -> str:
         return "127.0.0.1" if self.settings.bind_host in {"0.0.0.0", "::"} else self.settings.bind_host
 
+    @property
+    def log_dir(self) -> Path:
+        return self.work_dir / "logs"
+
     def start(self, timeout_s: float = 240.0) -> "BotServers":
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = rasa_environment()
         env["RASA_API_TOKEN"] = self.api_token
         env["RASA_URL"] = self.rasa_url
-        endpoints = render_endpoints(self.settings, self.action_url, VAR_DIR / f"endpoints-{self.rasa_port}.yml")
+        endpoints = render_endpoints(self.settings, self.action_url, self.work_dir / f"endpoints-{self.rasa_port}.yml")
         python = sys.executable
         self._spawn(
             [python, "-m", "bot.action_server", "--port", str(self.action_port)],

@@ -33,7 +33,6 @@ class Settings(BaseSettings):
 
     # Servers
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
-    action_endpoint: str = Field("http://127.0.0.1:5055/webhook", env="ACTION_ENDPOINT_URL")
     rasa_api_token: Optional[str] = Field(None, env="RASA_API_TOKEN")
     # Interface the servers bind to; 127.0.0.1 unless a reverse proxy in front needs another.
     bind_host: str = Field("127.0.0.1", env="THUTUC_BIND_HOST")
