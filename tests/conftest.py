@@ -70,7 +70,7 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
         subprocess.run([sys.executable, "-m", "bot.cli", "kb", "load", str(knowledge)], cwd=PROJECT_ROOT,
                        check=True, stdout=subprocess.DEVNULL)
         servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
-        servers.log_dir = workdir / "logs"
+        servers.work_dir = workdir
         patcher.setenv("RASA_API_TOKEN", servers.api_token)
         with servers:
             patcher.setenv("RASA_URL", servers.rasa_url)
