@@ -120,6 +120,11 @@ def stats_command(as_json: bool) -> None:
     click.echo(f"Quá {stats['review_max_age_days']} ngày chưa kiểm tra lại: {len(stats['stale'])}")
     for item in stats["stale"]:
         click.echo(f"  {item['code']} {item['name']} (kiểm tra lần cuối {item['reviewed']})")
+    if stats["without_time_limit"]:
+        click.echo(
+            f"Hồ sơ gốc không ghi thời hạn (đã đánh dấu cần xem lại): {len(stats['without_time_limit'])} — "
+            + ", ".join(stats["without_time_limit"])
+        )
     if stats["incomplete"]:
         click.echo(f"Thiếu thông tin bắt buộc: {len(stats['incomplete'])}")
         for item in stats["incomplete"]:

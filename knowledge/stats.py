@@ -10,12 +10,20 @@ from sqlalchemy.engine import Engine
 from knowledge.models import STATUS_CURATED, Procedure, RequiredDocument, Site, SubmissionChannel
 
 
+def _has_time_limit(procedure: Procedure) -> bool:
+    return any(c.time_value is not None and c.time_unit for c in procedure.channels)
+
+
 def _incomplete(procedure: Procedure) -> list[str]:
-    """Facts every curated entry must have before the bot may answer from it."""
+    """Facts every curated entry must have before the bot may answer from it.
+
+    A missing time limit is acceptable only when a review flag records that the national record gives none
+    (docs/knowledge-format.md); such entries are listed under `without_time_limit` instead.
+    """
     missing = []
     if not procedure.documents:
         missing.append("documents")
-    if not any(c.time_value is not None and c.time_unit for c in procedure.channels):
+    if not _has_time_limit(procedure) and not procedure.review_flags:
         missing.append("time_limit")
     if not procedure.channels or any(not c.fee_kind for c in procedure.channels):
         missing.append("fee")
@@ -46,7 +54,10 @@ def collect_stats(engine: Engine, max_age_days: int, today: Optional[date] = Non
         ]
         incomplete = [{"code": p.code, "missing": m} for p in curated if (m := _incomplete(p))]
         flagged = [{"code": p.code, "flags": list(p.review_flags)} for p in curated if p.review_flags]
-        complete = len(curated) - len(incomplete)
+        without_time_limit = [p.code for p in curated if not _has_time_limit(p)]
+        incomplete_codes = {item["code"] for item in incomplete}
+        # complete = documents, a channel with a time limit, a fee statement, a source decision and a review date
+        complete = sum(1 for p in curated if p.code not in incomplete_codes and _has_time_limit(p))
     return {
         "procedures": {"total": sum(by_status.values()), **{k: by_status.get(k, 0) for k in ("curated", "imported")}},
         "curated_complete": complete,
@@ -56,5 +67,6 @@ def collect_stats(engine: Engine, max_age_days: int, today: Optional[date] = Non
         "review_max_age_days": max_age_days,
         "stale": stale,
         "incomplete": incomplete,
+        "without_time_limit": without_time_limit,
         "flagged": flagged,
     }
