@@ -119,3 +119,19 @@ def test_input_length_is_limited(page, chat_backend):
     page.goto(chat_backend.url + "/chat/")
     page.fill("#input", "a" * 700)
     assert len(page.input_value("#input")) == 500  # maxlength
+
+
+def test_embed_snippet_opens_the_chat_on_a_ward_page(page, chat_backend):
+    # The ward's page is served on another origin (localhost vs 127.0.0.1) and embeds the chat with the snippet.
+    page.goto(f"http://localhost:{chat_backend.port}/ward-demo")
+    launcher = page.get_by_role("button", name="Hỏi đáp thủ tục")
+    launcher.click()
+    assert launcher.get_attribute("aria-expanded") == "true"
+    frame = page.frame_locator("iframe[title='Trợ lý thủ tục hành chính']")
+    frame.locator("#input").fill("xin chào")
+    frame.locator("#input").press("Enter")
+    frame.locator("#log li.msg.bot .bubble", has_text="Bạn hỏi: xin chào").wait_for()
+    assert page.evaluate("document.querySelector('iframe').src").startswith(chat_backend.url + "/chat/")
+    screenshot(page, "webchat-embedded")
+    launcher.click()
+    assert page.locator("iframe").is_hidden()

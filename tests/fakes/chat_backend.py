@@ -51,6 +51,18 @@ def main() -> None:
     sock.listen(100)
     port = sock.getsockname()[1]
 
+    @app.get("/ward-demo")
+    async def ward_demo(request: Any) -> Any:
+        """A stand-in for the ward's website. Opened as http://localhost:<port>/ward-demo it is another origin than
+        the assistant at http://127.0.0.1:<port>, like a real ward site embedding the chat."""
+        from sanic import response
+
+        return response.html(
+            "<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>Phường Mẫu</title></head>"
+            "<body><h1>Cổng thông tin Phường Mẫu</h1>"
+            f"<script src='http://127.0.0.1:{port}/chat/embed.js' async></script></body></html>"
+        )
+
     @app.listener("after_server_start")
     async def ready(app_: Any, loop: Any) -> None:
         print(f"READY {port}", flush=True)
