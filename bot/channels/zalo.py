@@ -138,7 +138,7 @@ class ZaloInput(InputChannel):
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> "ZaloInput":
         if not settings.zalo_oa_secret_key or not settings.zalo_app_id:
-            logger.warning("ZALO_APP_ID/ZALO_OA_SECRET_KEY not set: the Zalo webhook will refuse every event")
+            logger.info("Zalo channel inactive: ZALO_APP_ID/ZALO_OA_SECRET_KEY not set, the webhook refuses every event")
         oauth = ZaloOAuthClient(settings.zalo_oauth_base, settings.zalo_app_id or "", settings.zalo_app_secret or "")
         tokens = TokenManager(token_store_from_settings(settings), oauth.refresh, bootstrap_tokens_from_settings(settings))
         client = ZaloClient(settings.zalo_api_base, tokens)
