@@ -237,3 +237,21 @@ def test_failed_load_on_empty_database_writes_nothing(engine, data_dir):
     expect_failure(engine, data_dir)
     with engine.connect() as connection:
         assert connection.execute(select(Procedure.id)).first() is None
+
+
+def test_missing_time_limit_needs_a_review_flag(engine, data_dir):
+    path = data_dir / "procedures/cu-tru.yml"
+    replace_once(path, "time_limit: {value: 3, unit: working_day}\n", "time_limit: null\n")
+    errors = expect_failure(engine, data_dir)
+    line = line_of(path, "channels:", occurrence=2)
+    assert any(e.startswith(f"{shown(path)}:{line}: cần ít nhất một cách nộp có 'time_limit'") for e in errors), errors
+    source = "    source: {decision: 5548/QĐ-BCA, reviewed: 2026-06-10}\n"  # the last entry is 1.004194
+    head, tail = path.read_text(encoding="utf-8").rsplit(source, 1)
+    path.write_text(head + source + "    review_flags: [Hồ sơ gốc không ghi thời hạn giải quyết]\n" + tail,
+                    encoding="utf-8")
+    load_curated(engine, data_dir)
+    from knowledge.api import KnowledgeBase
+
+    card = KnowledgeBase(engine).card("1.004194")
+    assert all(c.time_limit is None for c in card.channels)
+    assert card.review_flags == ("Hồ sơ gốc không ghi thời hạn giải quyết",)
