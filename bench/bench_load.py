@@ -290,7 +290,7 @@ def bench_configuration(name: str, model: Path, phases: list[tuple[int, int, flo
         subprocess.run([sys.executable, "-m", "bot.cli", "kb", "load", str(knowledge)], cwd=PROJECT_ROOT,
                        check=True, stdout=subprocess.DEVNULL)
         servers = servers_for(model, get_settings(), rasa_port=_free_port(), action_port=_free_port())
-        servers.log_dir = workdir / "logs"
+        servers.work_dir = workdir  # rendered endpoints and logs stay in the temporary directory
         os.environ["RASA_API_TOKEN"] = servers.api_token
         print(f"[{name}] starting servers …", flush=True)
         with servers:
