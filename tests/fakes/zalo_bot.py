@@ -1,17 +1,18 @@
 """The trained bot behind the Zalo route, talking to a fake Zalo API (for `slow` tests).
 
-`running_bot` (tests/conftest.py) trains the model and loads the knowledge base once per session. Its Rasa server
-does not know the fake Zalo API, so this fixture starts a second Rasa + action server pair from the same model and
-database whose Zalo channel points at a FakeZaloServer. If `running_bot` one day carries its own fake (`.zalo`),
-that one is used instead and nothing extra starts.
+Like `running_bot` (tests/conftest.py), but the Rasa server's Zalo channel points at a FakeZaloServer, which needs
+its settings in the server's environment at start-up; hence a separate Rasa + action server pair (same model).
 """
 from __future__ import annotations
 
 import json
-import socket
+import shutil
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
@@ -20,14 +21,10 @@ import requests
 from bot.channels.zalo_signature import signature_header
 from tests.fakes.zalo_server import FakeZaloServer, bot_environment
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+E2E_WARD = PROJECT_ROOT / "tests" / "e2e" / "fixtures" / "ward.yml"
 OA_SECRET = "fake-oa-secret"
 OA_ID = "579745863508352884"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -83,29 +80,37 @@ class ZaloBot:
         raise AssertionError(f"the bot did not finish handling {text!r} in {timeout_s} s")
 
 
-def start_zalo_bot(running_bot: Any, workdir: Any) -> Iterator[ZaloBot]:
-    existing = getattr(running_bot, "zalo", None)
-    if existing is not None:
-        yield ZaloBot(running_bot.rasa_url, running_bot.api_token, existing, getattr(running_bot, "zalo_oa_secret", OA_SECRET))
-        return
-
+def start_zalo_bot(workdir: Path) -> Iterator[ZaloBot]:
+    """Fresh databases under `workdir` (shipped procedures + the always-open test ward), the current model, both
+    servers on free ports, the Zalo channel pointed at a fake. The environment is changed only while the servers
+    start (they keep their copy), so other tests in this process are not affected."""
+    from bot.local_bot import free_port
     from bot.servers import servers_for
     from bot.settings import get_settings
     from bot.training import ensure_model
 
+    knowledge = workdir / "knowledge"
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
+    shutil.copy(E2E_WARD, knowledge / "ward.yml")
     with FakeZaloServer.in_thread() as zalo:
         patcher = pytest.MonkeyPatch()
         try:
+            patcher.setenv("DATABASE_URL", f"sqlite:///{workdir / 'thutuc.db'}")
+            patcher.setenv("TRACKER_DATABASE_URL", f"sqlite:///{workdir / 'conversations.db'}")
+            patcher.delenv("REDIS_URL", raising=False)
             for name, value in bot_environment(zalo, str(workdir / "zalo_tokens.json"), OA_SECRET).items():
                 patcher.setenv(name, value)
-            patcher.setenv("TRACKER_DATABASE_URL", f"sqlite:///{workdir / 'zalo-conversations.db'}")
-            patcher.delenv("REDIS_URL", raising=False)
             get_settings.cache_clear()
-            servers = servers_for(ensure_model(quiet=True), get_settings(), rasa_port=_free_port(), action_port=_free_port())
-            servers.log_dir = workdir / "logs"
+            model = ensure_model(quiet=True)
+            subprocess.run(
+                [sys.executable, "-m", "bot.cli", "kb", "load", str(knowledge)],
+                cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL,
+            )
+            servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
+            servers.work_dir = workdir
             servers.start()
         finally:
-            patcher.undo()  # the child processes keep their environment; this process gets its own back
+            patcher.undo()
             get_settings.cache_clear()
         try:
             yield ZaloBot(servers.rasa_url, servers.api_token, zalo)
@@ -114,5 +119,5 @@ def start_zalo_bot(running_bot: Any, workdir: Any) -> Iterator[ZaloBot]:
 
 
 @pytest.fixture(scope="session")
-def zalo_bot(running_bot, tmp_path_factory) -> Iterator[ZaloBot]:
-    yield from start_zalo_bot(running_bot, tmp_path_factory.mktemp("zalo-bot"))
+def zalo_bot(tmp_path_factory) -> Iterator[ZaloBot]:
+    yield from start_zalo_bot(tmp_path_factory.mktemp("zalo-bot"))
