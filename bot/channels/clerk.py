@@ -316,6 +316,8 @@ class ClerkInput(InputChannel):
         except ResumeError:
             # The ticket is closed; resume in-process (this server holds the conversations) before giving up.
             ticket = await self._in_thread(_find_ticket, store, ticket_id)
+            if ticket is None:
+                return _json_error(MSG_TICKET_NOT_FOUND, 404)
             try:
                 await RasaConversationControl(request.app).resume(ticket.sender_id)
             except Exception:  # noqa: BLE001
