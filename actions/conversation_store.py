@@ -170,9 +170,11 @@ def resume_conversation(sender_id: str, rasa_url: Optional[str] = None, token: O
     base = (rasa_url or settings.rasa_url).rstrip("/")
     token = token or settings.rasa_api_token
     url = f"{base}/conversations/{quote(sender_id, safe='')}/tracker/events"
+    # Pausing stopped Rasa's prediction loop before it could listen; resume *and* listen so the next message is
+    # handled by the rules like any other turn.
+    events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
     try:
-        response = requests.post(url, params={"token": token} if token else None,
-                                 json={"event": "resume"}, timeout=timeout_s)
+        response = requests.post(url, params={"token": token} if token else None, json=events, timeout=timeout_s)
     except requests.RequestException as error:
         raise ResumeError(f"Rasa server unreachable at {base}: {error.__class__.__name__}") from error
     if response.status_code != 200:

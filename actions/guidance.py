@@ -155,10 +155,27 @@ class ActionClarify(Action):
         buttons = []
         for ranked in tracker.latest_message.get("intent_ranking", []):
             intent = ranked.get("name")
-            if intent in T.INTENT_LABEL and len(buttons) < 3:
+            if intent in T.INTENT_LABEL and intent != "request_human" and len(buttons) < 3:
                 buttons.append({"title": T.INTENT_LABEL[intent], "payload": f"/{intent}" + (json.dumps(entities) if entities else "")})
         buttons.append({"title": T.TALK_TO_CLERK, "payload": "/request_human"})
         dispatcher.utter_message(text=T.CLARIFY_INTRO, buttons=buttons)
+        return [SlotSet(SLOT_MISSES, float(misses))]
+
+
+class ActionOutOfScope(Action):
+    """Decline politely; a second miss in a row (gibberish is often classified here) also offers the menu and a clerk."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        misses = _misses(tracker) + 1
+        dispatcher.utter_message(response="utter_out_of_scope")
+        if misses >= 2:
+            try:
+                menu(dispatcher, T.MENU_AFTER_MISSES, with_clerk=True)
+            except SQLAlchemyError:
+                logger.exception("knowledge base unavailable")
         return [SlotSet(SLOT_MISSES, float(misses))]
 
 

@@ -69,7 +69,7 @@ class BotServers:
             [
                 str(Path(python).with_name("rasa")), "run",
                 "--model", str(self.model),
-                "--enable-api", "--auth-token", self.api_token,
+                "--enable-api", f"--auth-token={self.api_token}",
                 "--interface", self.settings.bind_host, "--port", str(self.rasa_port),
                 "--endpoints", str(endpoints),
                 "--credentials", str(PROJECT_ROOT / "credentials.yml"),

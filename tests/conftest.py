@@ -1,10 +1,8 @@
 """Shared fixtures: a running assistant (action server + Rasa server) for end-to-end and browser tests."""
 from __future__ import annotations
 
+import os
 import shutil
-import socket
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,15 +11,9 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT
 
 E2E_WARD = Path(__file__).parent / "e2e" / "fixtures" / "ward.yml"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -49,33 +41,13 @@ class RunningBot:
 
 @pytest.fixture(scope="session")
 def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
-    """Train (cached by input hash), load the knowledge base into a fresh database, start both servers."""
-    from bot.servers import servers_for
-    from bot.training import ensure_model
+    """The assistant with the shipped procedures and an always-open test ward, on free loopback ports."""
+    from bot.local_bot import local_bot
 
     workdir = tmp_path_factory.mktemp("bot")
-    patcher = pytest.MonkeyPatch()
-    database_url = f"sqlite:///{workdir / 'thutuc.db'}"
-    patcher.setenv("DATABASE_URL", database_url)
-    patcher.setenv("TRACKER_DATABASE_URL", f"sqlite:///{workdir / 'conversations.db'}")
-    patcher.setenv("THUTUC_CLERK_TOKEN", "clerk-test-token")
-    patcher.setenv("THUTUC_SYNC_TOKEN", "sync-test-token")
-    patcher.delenv("REDIS_URL", raising=False)
-    get_settings.cache_clear()
-    try:
-        model = ensure_model(quiet=True)
-        knowledge = workdir / "knowledge"
-        shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
-        shutil.copy(E2E_WARD, knowledge / "ward.yml")
-        subprocess.run([sys.executable, "-m", "bot.cli", "kb", "load", str(knowledge)], cwd=PROJECT_ROOT,
-                       check=True, stdout=subprocess.DEVNULL)
-        servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
-        servers.work_dir = workdir
-        patcher.setenv("RASA_API_TOKEN", servers.api_token)
-        with servers:
-            patcher.setenv("RASA_URL", servers.rasa_url)
-            get_settings.cache_clear()
-            yield RunningBot(servers.rasa_url, servers.api_token, database_url)
-    finally:
-        patcher.undo()
-        get_settings.cache_clear()
+    knowledge = workdir / "knowledge"
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
+    shutil.copy(E2E_WARD, knowledge / "ward.yml")
+    tokens = {"THUTUC_CLERK_TOKEN": "clerk-test-token", "THUTUC_SYNC_TOKEN": "sync-test-token"}
+    with local_bot(workdir, knowledge, extra_env=tokens) as servers:
+        yield RunningBot(servers.rasa_url, servers.api_token, os.environ["DATABASE_URL"])

@@ -184,3 +184,20 @@ def test_answer_during_hours_has_no_after_hours_notice():
         messages, _ = run_action(ActionAnswerProcedure(),
                                  make_tracker("nộp khai sinh ở đâu", "ask_where_to_submit", mention("khai sinh")))
     assert "mở cửa lại" not in all_text(messages)
+
+
+def test_out_of_scope_declines_and_second_miss_offers_menu_and_clerk():
+    from actions.guidance import ActionOutOfScope
+
+    first, events = run_action(ActionOutOfScope(), make_tracker("thời tiết mai thế nào", "out_of_scope"))
+    assert [m.get("response") for m in first] == ["utter_out_of_scope"]
+    second, _ = run_action(ActionOutOfScope(), make_tracker("qqq wxyz", "out_of_scope", slots=slot_events(events)))
+    assert second[1]["text"] == T.MENU_AFTER_MISSES
+    assert any(b["payload"] == "/request_human" for b in second[1]["buttons"])
+
+
+def test_clarify_offers_a_clerk_once():
+    ranking = [{"name": "request_human", "confidence": 0.2}, {"name": "ask_fee", "confidence": 0.18}]
+    messages, _ = run_action(ActionClarify(), make_tracker("hm", "nlu_fallback", ranking=ranking))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads.count("/request_human") == 1

@@ -1,0 +1,67 @@
+"""An isolated assistant on loopback: its own databases in a work directory, the current model, free ports.
+
+Used by the end-to-end test fixture and the benchmarks, so both exercise exactly what `thutuc run` starts.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+from bot.servers import BotServers, servers_for
+from bot.settings import PROJECT_ROOT, get_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def _environment(values: dict[str, Optional[str]]) -> Iterator[None]:
+    """Set (or, with None, remove) environment variables for the block; restore them afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
+@contextmanager
+def local_bot(workdir: Path, knowledge_dir: Optional[Path] = None, model: Optional[Path] = None,
+              extra_env: Optional[dict[str, Optional[str]]] = None) -> Iterator[BotServers]:
+    """Train if needed, load the knowledge base into fresh databases under `workdir`, start both servers."""
+    from bot.training import ensure_model
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    values: dict[str, Optional[str]] = {
+        "DATABASE_URL": f"sqlite:///{workdir / 'thutuc.db'}",
+        "TRACKER_DATABASE_URL": f"sqlite:///{workdir / 'conversations.db'}",
+        "REDIS_URL": None,
+        **(extra_env or {}),
+    }
+    with _environment(values):
+        model = model or ensure_model(quiet=True)
+        command = [sys.executable, "-m", "bot.cli", "kb", "load"] + ([str(knowledge_dir)] if knowledge_dir else [])
+        subprocess.run(command, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)
+        servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
+        servers.work_dir = workdir
+        with _environment({"RASA_API_TOKEN": servers.api_token, "RASA_URL": servers.rasa_url}):
+            with servers:
+                yield servers
