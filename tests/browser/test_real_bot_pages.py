@@ -66,3 +66,42 @@ def test_clerk_search_on_the_real_server(chromium, running_bot):
         screenshot(page, "real-bot-clerk-card")
     finally:
         context.close()
+
+
+def test_clerk_closing_the_ticket_lets_the_bot_answer_again(page, chromium, running_bot):
+    from actions.conversation_store import ConversationStore
+    from knowledge.db import get_engine
+
+    page.goto(running_bot.rasa_url + "/chat/")
+    ask(page, "cho tôi gặp cán bộ")
+    assert "phiếu số" in "\n".join(bot_texts(page)[1:])  # [0] is the page's own welcome
+
+    # While a clerk has the conversation the bot stays silent.
+    answers = len(bot_texts(page))
+    page.fill("#input", "alo có ai không")
+    page.press("#input", "Enter")
+    page.wait_for_selector("#log li.typing", state="detached")
+    assert len(bot_texts(page)) == answers and page.locator("#status").is_hidden()
+
+    sender = "web-" + page.evaluate("localStorage.getItem('thutuc.chat.sender')")
+    store = ConversationStore(get_engine(running_bot.database_url))
+    ticket = next(t for t in store.list_tickets("open") if t.sender_id == sender)
+
+    desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    clerk = desk.new_page()
+    clerk.set_default_timeout(20_000)
+    try:
+        clerk.goto(running_bot.rasa_url + "/clerk/")
+        clerk.fill("#token", RUNNING_BOT_CLERK_TOKEN)
+        clerk.press("#token", "Enter")
+        item = clerk.locator(f"#tickets li[data-ticket='{ticket.id}']")
+        item.wait_for()
+        screenshot(clerk, "real-bot-clerk-ticket")
+        item.get_by_role("button", name="Đã xử lý — đóng phiếu").click()
+        item.wait_for(state="detached")
+        assert clerk.locator("#tickets-error").is_hidden()
+    finally:
+        desk.close()
+
+    ask(page, "làm khai sinh cần gì")
+    assert "(mã 1.001193)" in "\n".join(bot_texts(page)[answers:])
