@@ -33,7 +33,8 @@ from typing import Optional
 import aiohttp
 
 from bench.bench_nlu import (
-    DOCS, WORK_DIR, _met, _now, load_average, machine_description, train_variant, update_section,
+    DOCS, WORK_DIR, _met, _now, describe_snapshot, load_average, machine_description, snapshot_training_data,
+    train_variant, update_section,
 )
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -334,8 +335,8 @@ def _mb(value: int) -> str:
     return f"{value / 1e6:.0f} MB"
 
 
-def render_report(results: list[ConfigResult], command: str, started_load: str) -> str:
-    labels = {"ours": "ours (config.yml)", "stock": "stock `rasa init` 3.6"}
+def render_report(results: list[ConfigResult], command: str, started_load: str, snapshot: str) -> str:
+    labels = {"ours": "ours (config.yml)", "stock": "stock `rasa init` 3.6", "pyvi": "ours with pyvi tokenizer"}
     lines = [
         f"Command: `{command}` · machine: {machine_description()} · {_now()}",
         "",
@@ -343,8 +344,9 @@ def render_report(results: list[ConfigResult], command: str, started_load: str) 
         f"the next message of a scripted conversation ({len(CONVERSATIONS)} scripts: greeting, procedure questions "
         "with and without diacritics, follow-ups, thanks) as soon as the previous reply arrives, with no think time, "
         "so the server is saturated and throughput measures its cost per message. Each reply includes the custom "
-        "actions (knowledge-base lookups in the action server, SQLite). Both configurations use the same domain, "
-        "actions and data; only the model differs. RSS is the resident memory of the process tree: *steady* after a "
+        "actions (knowledge-base lookups in the action server, SQLite). Both models are trained by "
+        f"bench/bench_nlu.py on the same data ({snapshot}) and run with the same domain and action server; only "
+        "the configuration differs. RSS is the resident memory of the process tree: *steady* after a "
         "warm-up conversation, *peak* the maximum of 0.5 s samples under load and the kernel's high-water mark. "
         f"The 2 cores were shared with other work and the load generator runs on them too (load average 1/5/15 min: "
         f"{started_load} at the start, {load_average()} at the end).",
@@ -398,6 +400,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="SECONDS",
                         help="record the Rasa server with py-spy for this long during the busiest phase")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--snapshot", type=Path, help="training-data snapshot for both models (default: the newest "
+                        "var/bench/data-* that bench_nlu.py trained on, else a fresh one)")
     args = parser.parse_args(argv)
     users, messages, seconds = _ints(args.users), _ints(args.messages), [float(s) for s in args.seconds.split(",")]
     if not len(users) == len(messages) == len(seconds):
@@ -405,16 +409,15 @@ def main(argv: Optional[list[str]] = None) -> None:
     phases = list(zip(users, messages, seconds))
     names = [n for n in args.only.split(",") if n]
 
-    from bot.training import ensure_model
-
     started_load = load_average()
-    models = {"ours": ensure_model(quiet=True)}
-    if "stock" in names:
-        models["stock"] = train_variant("stock").path
+    snapshots = sorted(WORK_DIR.glob("data-*"), key=lambda p: p.stat().st_mtime)
+    snapshot = snapshot_training_data(args.snapshot or (snapshots[-1] if snapshots else None))
+    print(f"training data: {snapshot}", flush=True)
+    models = {name: train_variant(name, snapshot).path for name in names}
     results = [bench_configuration(name, models[name], phases, args.profile if name == "ours" else 0)
                for name in names]
     command = "PYTHONPATH=. .venv/bin/python bench/bench_load.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
-    report = render_report(results, command, started_load)
+    report = render_report(results, command, started_load, describe_snapshot(snapshot))
     print(report)
     if not args.no_docs and set(names) == {"ours", "stock"}:
         update_section("## Load", report)

@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from typing import Callable, Optional
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from bot.training import ensure_model, rasa_environment, training_inputs
+from bot.training import export_procedure_lookup, rasa_environment
 
 BENCH_DIR = PROJECT_ROOT / "bench"
 WORK_DIR = PROJECT_ROOT / "var" / "bench"
@@ -87,35 +88,77 @@ class TrainedModel:
     seconds: float
     trained_at: str
     reused: bool
+    load_average: Optional[float] = None  # 1-minute load average when training ended: how shared the cores were
 
 
-def _inputs_hash(config: Path) -> str:
+def snapshot_training_data(existing: Optional[Path] = None) -> Path:
+    """Freeze data/ and domain.yml into var/bench/data-<hash>/ so every configuration trains on the same files.
+
+    The training data is edited while benchmarks run; a snapshot keeps a slow training (stock DIET + TED) and the
+    later ones comparable. Pass an existing snapshot directory to reuse it.
+    """
+    if existing is not None:
+        if not (existing / "domain.yml").exists() or not (existing / "data").is_dir():
+            raise SystemExit(f"{existing} is not a training-data snapshot (needs domain.yml and data/)")
+        return existing
+    files = [PROJECT_ROOT / "domain.yml"] + sorted(
+        p for p in (PROJECT_ROOT / "data").rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml"}
+    )
     digest = hashlib.sha256()
-    files = [config] + [p for p in training_inputs() if p.name != "config.yml"]
-    files.append(BENCH_DIR / "pyvi_tokenizer.py")
     for path in files:
-        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    target = WORK_DIR / f"data-{digest.hexdigest()[:12]}"
+    if not target.exists():
+        staging = Path(tempfile.mkdtemp(prefix="snapshot-", dir=WORK_DIR))
+        for path in files:
+            destination = staging / path.relative_to(PROJECT_ROOT)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True).stdout.strip()
+        (staging / "SOURCE").write_text(f"data/ and domain.yml of the working tree at {_now()}, HEAD {head}\n")
+        staging.rename(target)
+    return target
+
+
+def describe_snapshot(snapshot: Path) -> str:
+    """Where the snapshot came from and how many NLU examples it holds, for the report."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = len(load_data(str(snapshot / "data" / "nlu")).intent_examples)
+    source = (snapshot / "SOURCE").read_text().strip() if (snapshot / "SOURCE").exists() else "unknown source"
+    return f"{source} ({examples} NLU examples)"
+
+
+def _inputs_hash(config: Path, snapshot: Path) -> str:
+    """Config, training-data snapshot and the code of our components: what makes a trained model stale."""
+    digest = hashlib.sha256()
+    files = [config, snapshot / "domain.yml"] + sorted(p for p in (snapshot / "data").rglob("*") if p.is_file())
+    files += sorted((PROJECT_ROOT / "bot" / "nlu").rglob("*.py"))
+    files += [PROJECT_ROOT / "knowledge" / "text.py", BENCH_DIR / "pyvi_tokenizer.py"]
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def train_variant(name: str, retrain: bool = False) -> TrainedModel:
+def train_variant(name: str, snapshot: Path, retrain: bool = False) -> TrainedModel:
     """Train one configuration with `rasa train` (timed, empty cache), or reuse its model if the inputs are unchanged."""
     variant = VARIANTS[name]
     config = variant.config()
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
     model = MODELS_DIR / f"{name}.tar.gz"
     record_file = MODELS_DIR / f"{name}.json"
-    hash_ = _inputs_hash(config)
+    hash_ = _inputs_hash(config, snapshot)
     if not retrain and model.exists() and record_file.exists():
         record = json.loads(record_file.read_text())
         if record.get("inputs_hash") == hash_:
-            return TrainedModel(model, record["seconds"], record["trained_at"], reused=True)
+            return TrainedModel(model, record["seconds"], record["trained_at"], True, record.get("load_average"))
     env = rasa_environment()
     with tempfile.TemporaryDirectory(prefix="rasa-cache-") as cache:
         env["RASA_CACHE_DIRECTORY"] = cache  # no component reused from an earlier training: honest timing
         command = [
             str(Path(sys.executable).with_name("rasa")), "train",
-            "--config", str(config), "--domain", "domain.yml", "--data", "data",
+            "--config", str(config), "--domain", str(snapshot / "domain.yml"), "--data", str(snapshot / "data"),
             "--out", str(MODELS_DIR), "--fixed-model-name", name,
         ]
         log = WORK_DIR / f"train-{name}.log"
@@ -124,10 +167,12 @@ def train_variant(name: str, retrain: bool = False) -> TrainedModel:
         with open(log, "wb") as out:
             subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, stdout=out, stderr=subprocess.STDOUT)
         seconds = time.perf_counter() - started
-    trained_at = _now()
-    record_file.write_text(json.dumps({"inputs_hash": hash_, "seconds": seconds, "trained_at": trained_at}))
+    trained_at, load = _now(), os.getloadavg()[0]
+    record_file.write_text(json.dumps(
+        {"inputs_hash": hash_, "seconds": seconds, "trained_at": trained_at, "load_average": load}
+    ))
     print(f"trained {name} in {seconds:.0f} s", flush=True)
-    return TrainedModel(model, seconds, trained_at, reused=False)
+    return TrainedModel(model, seconds, trained_at, False, load)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -179,6 +224,11 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def _training(trained: TrainedModel) -> str:
+    load = f"{trained.load_average:.1f}" if trained.load_average is not None else "not recorded"
+    return f"{trained.seconds:.0f} s ({trained.trained_at[11:]}, load {load})"
+
+
 def _ms(value: float) -> str:
     return f"{value:.1f} ms"
 
@@ -187,16 +237,17 @@ def _met(ok: bool) -> str:
     return "**met**" if ok else "**not met**"
 
 
-def render_report(results: dict, command: str, started_load: str) -> str:
+def render_report(results: dict, command: str, started_load: str, snapshot: str) -> str:
     from bot.evaluation import has_diacritics
 
     lines = [
         f"Command: `{command}` · machine: {machine_description()} · {_now()}",
         "",
-        f"Held-out set: `tests/nlu/test_nlu.yml` (never trained on). Training data: `data/` and `domain.yml`, the same for "
-        f"every configuration. Training time is the wall clock of the whole `rasa train` (NLU and dialogue policies) "
-        f"with an empty Rasa cache; parse latency is one `Agent.parse_message` per held-out message, in process. "
-        f"The 2 cores were shared with other work during the run (load average 1/5/15 min: {started_load} at the "
+        f"Held-out set: `tests/nlu/test_nlu.yml` (never trained on). Training data: one snapshot of `data/` and "
+        f"`domain.yml` ({snapshot}), the same for every configuration. Training time is the wall clock of the "
+        f"whole `rasa train` (NLU and dialogue policies) with an empty Rasa cache, with the time it ended and the "
+        f"1-minute load average then; parse latency is one `Agent.parse_message` per held-out message, in process. "
+        f"The 2 cores were shared with other work (load average 1/5/15 min while evaluating: {started_load} at the "
         f"start, {load_average()} at the end), so times are upper bounds.",
         "",
         "Accuracy and macro-F1 are the classifier's top intent; *answered* counts the final intent after the "
@@ -212,7 +263,7 @@ def render_report(results: dict, command: str, started_load: str) -> str:
             s = evaluation.split(diacritics=split)
             first = split is None
             lines.append(
-                f"| {VARIANTS[name].label if first else ''} | {f'{trained.seconds:.0f} s' if first else ''} | {label} "
+                f"| {VARIANTS[name].label if first else ''} | {_training(trained) if first else ''} | {label} "
                 f"| {s.count} | {_pct(s.accuracy)} | {_pct(s.macro_f1)} | {_pct(s.answered_correctly)} "
                 f"| {_pct(s.fallback_rate)} | {_pct(s.entity_precision)} | {_pct(s.entity_recall)} | {_pct(s.entity_f1)} "
                 f"| {_ms(latency['p50']) if first else ''} | {_ms(latency['p95']) if first else ''} |"
@@ -247,6 +298,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--retrain", action="store_true", help="train again even if a model for these inputs exists")
     parser.add_argument("--only", default="ours,stock,pyvi", help="comma-separated configurations to run")
     parser.add_argument("--no-docs", action="store_true", help="print the report, do not update docs/benchmarks.md")
+    parser.add_argument("--snapshot", type=Path, help="train on this earlier snapshot (var/bench/data-*) instead of a "
+                        "fresh one of data/ and domain.yml")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = set(names) - set(VARIANTS)
@@ -256,14 +309,17 @@ def main(argv: Optional[list[str]] = None) -> None:
     from bot.evaluation import evaluate_model
 
     started_load = load_average()
-    ensure_model(quiet=True)  # regenerates data/nlu/lookup_procedures.yml from the knowledge base
+    if args.snapshot is None:
+        export_procedure_lookup()  # regenerates data/nlu/lookup_procedures.yml from the knowledge base
+    snapshot = snapshot_training_data(args.snapshot)
+    print(f"training data: {snapshot.relative_to(PROJECT_ROOT)}", flush=True)
     results = {}
     for name in names:
-        trained = train_variant(name, retrain=args.retrain)
+        trained = train_variant(name, snapshot, retrain=args.retrain)
         print(f"evaluating {name} …", flush=True)
         results[name] = (trained, evaluate_model(trained.path, HELD_OUT))
     command = "PYTHONPATH=. .venv/bin/python bench/bench_nlu.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
-    report = render_report(results, command, started_load)
+    report = render_report(results, command, started_load, describe_snapshot(snapshot))
     print(report)
     if not args.no_docs and names == list(VARIANTS):
         update_section("## NLU", report)
