@@ -88,6 +88,9 @@ class VietnameseTokenizer(Tokenizer):
             "token_pattern": None,
             # Keep punctuation-only tokens? Rasa's own tokenizers drop them.
             "keep_punctuation": False,
+            # Only the first characters are segmented: chat messages are short (Zalo caps them at 2,000), and a
+            # hostile megabyte must not stall the server.
+            "max_chars": 2000,
         }
 
     @staticmethod
@@ -107,6 +110,7 @@ class VietnameseTokenizer(Tokenizer):
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
         self._keep_punctuation = bool(config.get("keep_punctuation", False))
+        self._max_chars = int(config.get("max_chars", 2000))
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text: str = message.get(attribute) or ""
@@ -118,7 +122,7 @@ class VietnameseTokenizer(Tokenizer):
         return self._apply_token_pattern(tokens)
 
     def _tokens(self, text: str) -> Iterator[Token]:
-        for start, end, protected in _segments(text):
+        for start, end, protected in _segments(text[: self._max_chars]):
             if protected:
                 piece = text[start:end]
                 yield Token(piece, start, end, lemma=lemma_of(piece))

@@ -47,7 +47,7 @@ def test_documents_then_fee_follow_up_then_switch_procedure(running_bot):
 
 def test_ambiguous_question_then_button_choice(running_bot):
     sender = new_sender()
-    replies = running_bot.send("làm căn cước cần giấy tờ gì", sender)
+    replies = running_bot.send("giấy phép xây dựng cần giấy tờ gì", sender)
     choices = buttons(replies)
     assert "Bạn muốn hỏi thủ tục nào" in texts(replies)
     assert 2 <= len(choices) <= 5
