@@ -5,10 +5,11 @@ Pure functions (no Rasa, no database) so every facet's wording can be tested dir
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Iterable, Optional, Sequence
 
 from actions import templates as T
+from knowledge import wording
 from knowledge.hours import describe_hours, opening_state
 from knowledge.types import ChannelInfo, Fee, ProcedureCard, SiteInfo, TimeLimit, WardInfo
 
@@ -32,7 +33,7 @@ def source_line(card: ProcedureCard) -> str:
     decision = card.source.decision or "Cổng Dịch vụ công quốc gia"
     if card.status != "curated" or card.source.reviewed is None:
         return T.SOURCE_UNREVIEWED.format(decision=decision)
-    return T.SOURCE_LINE.format(decision=decision, reviewed=_date(card.source.reviewed))
+    return T.SOURCE_LINE.format(decision=decision, reviewed=wording.describe_date(card.source.reviewed))
 
 
 def render(facet: str, card: ProcedureCard, context: AnswerContext) -> list[str]:
@@ -58,9 +59,9 @@ def documents(card: ProcedureCard, _: AnswerContext) -> list[str]:
         items = [d for d in card.documents if d.group == group]
         if not items:
             continue
-        lines.append(f"{T.GROUP_TITLE[group]}:")
+        lines.append(f"{wording.GROUP_TEXT[group]}:")
         for number, item in enumerate(items, 1):
-            quantity = _quantity(item.originals, item.copies)
+            quantity = wording.describe_quantity(item)
             text = item.name
             if item.case:
                 text += f" ({item.case})"
@@ -73,7 +74,7 @@ def documents(card: ProcedureCard, _: AnswerContext) -> list[str]:
 
 
 def fee(card: ProcedureCard, _: AnswerContext) -> list[str]:
-    return [T.FEE_INTRO, *_per_channel(card.channels, lambda c: fee_text(c.fee))] + _fee_advice(card.channels)
+    return [T.FEE_INTRO, *_per_channel(card.channels, lambda c: fee_text(c.fee))]
 
 
 def time_limit(card: ProcedureCard, _: AnswerContext) -> list[str]:
@@ -198,44 +199,18 @@ def visit_notice(card: ProcedureCard, context: AnswerContext) -> list[str]:
 
 
 def fee_text(value: Fee) -> str:
-    if value.kind == "free":
-        text = T.FEE_FREE
-    elif value.kind == "fixed" and value.amount:
-        text = T.FEE_FIXED.format(amount=money(value.amount))
-    elif value.kind == "province":
-        text = T.FEE_PROVINCE_KNOWN.format(amount=money(value.amount)) if value.amount else T.FEE_PROVINCE
-    else:
-        text = T.FEE_UNKNOWN
-    if value.note:
-        text += f" ({value.note.rstrip('.')})"
-    return text
+    """The knowledge base's wording of a fee (shared with the clerk card), as a sentence."""
+    text = wording.describe_fee(value)
+    return text[:1].upper() + text[1:]
 
 
 def time_text(limit: TimeLimit) -> str:
-    value = limit.value
-    number = str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
-    return f"{number} {T.UNIT_LABEL.get(limit.unit, limit.unit)}"
-
-
-def money(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".")
+    """Value and unit only; starting rules are listed separately so per-channel lines stay short."""
+    return f"{wording.number(limit.value)} {wording.UNIT_TEXT.get(limit.unit, limit.unit)}"
 
 
 def moment_text(moment: datetime) -> str:
     return f"{moment.strftime('%H:%M')} {T.WEEKDAYS[moment.weekday()]}, {moment.strftime('%d/%m/%Y')}"
-
-
-def _date(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def _quantity(originals: int, copies: int) -> str:
-    parts = []
-    if originals:
-        parts.append(f"{originals} bản chính")
-    if copies:
-        parts.append(f"{copies} bản sao")
-    return ", ".join(parts)
 
 
 def _per_channel(channels: Sequence[ChannelInfo], describe) -> list[str]:
@@ -243,13 +218,7 @@ def _per_channel(channels: Sequence[ChannelInfo], describe) -> list[str]:
     texts = [describe(c) for c in channels]
     if len(set(texts)) == 1:
         return [texts[0]]
-    return [f"{T.CHANNEL_LABEL.get(c.type, c.type)}: {text}" for c, text in zip(channels, texts)]
-
-
-def _fee_advice(channels: Sequence[ChannelInfo]) -> list[str]:
-    if any(c.fee.kind in {"province", "unknown"} and not c.fee.amount for c in channels):
-        return [T.FEE_ASK_CENTRE]
-    return []
+    return [f"{wording.CHANNEL_TEXT.get(c.type, c.type)}: {text}" for c, text in zip(channels, texts)]
 
 
 def _online_channel(card: ProcedureCard) -> Optional[ChannelInfo]:
@@ -257,7 +226,7 @@ def _online_channel(card: ProcedureCard) -> Optional[ChannelInfo]:
 
 
 def _portals(channel: ChannelInfo) -> str:
-    names = [T.PORTAL_LABEL.get(p, p) for p in (channel.portals or ("national_portal",))]
+    names = [wording.PORTAL_TEXT.get(p, p) for p in (channel.portals or ("national_portal",))]
     return " hoặc ".join(names)
 
 

@@ -32,13 +32,13 @@ class HandoffTicketRow(Base):
     __tablename__ = "conv_handoff_tickets"
 
     id = Column(Integer, primary_key=True)
-    sender_id = Column(String(128), index=True)
-    channel = Column(String(64))
-    status = Column(String(16), index=True)
+    sender_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(64), nullable=False)
+    status = Column(String(16), nullable=False, index=True)
     question = Column(Text, nullable=True)
     contact = Column(String(128), nullable=True)
     procedure_code = Column(String(32), nullable=True)
-    created_at = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False)
     closed_at = Column(DateTime(timezone=True), nullable=True)
 
 
@@ -46,11 +46,11 @@ class FeedbackRow(Base):
     __tablename__ = "conv_feedback"
 
     id = Column(Integer, primary_key=True)
-    sender_id = Column(String(128), index=True)
-    value = Column(String(8))  # up | down
+    sender_id = Column(String(128), nullable=False, index=True)
+    value = Column(String(8), nullable=False)  # up | down
     procedure_code = Column(String(32), nullable=True, index=True)
     facet = Column(String(32), nullable=True)
-    created_at = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False)
 
 
 @dataclass(frozen=True)

@@ -53,26 +53,12 @@ INTENT_LABEL: dict[str, str] = {
 
 FEEDBACK_BUTTONS = (("👍 Hữu ích", "up"), ("👎 Chưa đúng", "down"))
 
-GROUP_TITLE = {
-    "submit": "Giấy tờ phải nộp",
-    "present": "Giấy tờ phải xuất trình",
-    "note": "Lưu ý",
-}
-CHANNEL_LABEL = {"in_person": "Nộp trực tiếp", "post": "Qua bưu chính", "online": "Trực tuyến"}
-PORTAL_LABEL = {"national_portal": "Cổng Dịch vụ công quốc gia", "vneid": "ứng dụng VNeID"}
-UNIT_LABEL = {"working_day": "ngày làm việc", "day": "ngày", "hour": "giờ", "month": "tháng"}
 
 HEADER = "{name} (mã {code})"
 SOURCE_LINE = "Nguồn: {decision}, rà soát ngày {reviewed}."
 SOURCE_UNREVIEWED = "Nguồn: {decision}. Thông tin nhập tự động từ Cổng Dịch vụ công quốc gia, chưa được cán bộ rà soát."
 UNDER_REVIEW = "⚠️ Dữ liệu của thủ tục này đang được rà soát lại; vui lòng xác nhận với cán bộ trước khi nộp."
 
-FEE_FREE = "Miễn phí"
-FEE_FIXED = "{amount} đồng"
-FEE_PROVINCE = "Do HĐND tỉnh/thành phố quy định"
-FEE_PROVINCE_KNOWN = "{amount} đồng (mức do HĐND tỉnh/thành phố quy định)"
-FEE_UNKNOWN = "Dữ liệu chưa có mức lệ phí"
-FEE_ASK_CENTRE = "Mức cụ thể xin hỏi Trung tâm Phục vụ hành chính công của phường."
 
 NO_DATA = {
     "documents": "Dữ liệu chưa có danh sách giấy tờ của thủ tục này. Vui lòng hỏi cán bộ tại Trung tâm.",
