@@ -58,8 +58,11 @@ def test_clerk_search_on_the_real_server(chromium, running_bot):
         page.wait_for_selector("#app-view:not([hidden])")
         page.click("#search")
         page.keyboard.type("ket hon", delay=40)
-        page.wait_for_function("() => document.querySelector('#search-note').textContent.endsWith('kết quả')")
-        assert "Đăng ký kết hôn" in page.locator("#results .name").all_inner_texts()
+        # Results of a finished search (not the popular list, not a half-typed query still on screen).
+        page.wait_for_function(
+            "() => document.querySelector('#search-note').textContent.endsWith('kết quả')"
+            " && [...document.querySelectorAll('#results .name')].some(n => n.textContent === 'Đăng ký kết hôn')"
+        )
         page.locator("#results .result", has_text="Đăng ký kết hôn").first.click()
         page.wait_for_selector("#card:not([hidden]) h2")
         assert "Đăng ký kết hôn — mã" in page.inner_text("#card h2")
