@@ -98,6 +98,7 @@ def snapshot_training_data(existing: Optional[Path] = None) -> Path:
     later ones comparable. Pass an existing snapshot directory to reuse it.
     """
     if existing is not None:
+        existing = existing.resolve()
         if not (existing / "domain.yml").exists() or not (existing / "data").is_dir():
             raise SystemExit(f"{existing} is not a training-data snapshot (needs domain.yml and data/)")
         return existing
