@@ -31,8 +31,10 @@ CHROMIUM_ARGS = [
 CLERK_TOKEN = "clerk-browser-token-42"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """One browser per test module. Playwright's sync API runs an event loop in the main thread while it is open;
+    a session-wide browser would break every asyncio test that runs after the browser tests."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium`")
     from playwright.sync_api import sync_playwright
