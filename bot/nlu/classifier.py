@@ -32,7 +32,13 @@ _TRUSTED_TYPES = [
 class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 100.0, "max_iter": 1000, "tfidf": True}
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            "C": 300.0,
+            "max_iter": 2000,
+            "tfidf": True,
+            "class_weight": None,  # "balanced" or None; chosen by cross-validation (docs/benchmarks.md)
+        }
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
@@ -40,7 +46,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
             C=float(self.config["C"]),
             solver=self.config["solver"],
             max_iter=self.config["max_iter"],
-            class_weight="balanced",
+            class_weight=self.config["class_weight"],
             tol=self.config["tol"],
             random_state=self.config["random_state"],
         )

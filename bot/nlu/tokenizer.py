@@ -26,13 +26,16 @@ _PROTECTED = re.compile(
     r"""
       (?P<url>(?:https?://|www\.)[^\s<>"']+[^\s<>"'.,;:!?)\]])
     | (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
-    | (?P<receipt>(?<![\w.])(?:[A-Za-z0-9]{1,4}\.){1,4}[A-Za-z0-9]{1,4}\s?-\s?\d{6}\s?-\s?\d{3,6}(?![\w-]))
+    | (?P<receipt>(?<![\w.])(?:[A-Za-z0-9]{1,4}\.){1,4}[A-Za-z0-9]{1,4}(?:\ ?-\ ?|\ )\d{6}(?:\ ?-\ ?|\ )\d{3,6}(?![\w-]))
     | (?P<number>(?<![\w.])\d+(?:[.,/:-]\d+)*(?![\d]))
     | (?P<emoji>[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+)
     """,
     re.VERBOSE,
 )
 _WORD_CHAR = re.compile(r"\w", re.UNICODE)
+# The characters of a receipt code, URL or e-mail address say nothing about what the citizen wants, only that one is
+# there: featurizers see a placeholder, so "H15.50-251203-2035 xong chưa" and "mã của tôi là …" differ by their words.
+_PLACEHOLDER_LEMMA = {"receipt": "mahoso", "url": "duonglink", "email": "diachiemail"}
 
 
 @dataclass(frozen=True)
@@ -58,16 +61,16 @@ def _nfc_clusters(text: str) -> List[_Cluster]:
     return clusters
 
 
-def _segments(text: str) -> Iterator[tuple[int, int, bool]]:
-    """Split the text into (start, end, protected) runs."""
+def _segments(text: str) -> Iterator[tuple[int, int, Optional[str]]]:
+    """Split the text into (start, end, kind) runs; kind is the protected span's kind, or None for plain text."""
     cursor = 0
     for match in _PROTECTED.finditer(text):
         if match.start() > cursor:
-            yield cursor, match.start(), False
-        yield match.start(), match.end(), True
+            yield cursor, match.start(), None
+        yield match.start(), match.end(), match.lastgroup
         cursor = match.end()
     if cursor < len(text):
-        yield cursor, len(text), False
+        yield cursor, len(text), None
 
 
 def lemma_of(token_text: str) -> str:
@@ -122,10 +125,10 @@ class VietnameseTokenizer(Tokenizer):
         return self._apply_token_pattern(tokens)
 
     def _tokens(self, text: str) -> Iterator[Token]:
-        for start, end, protected in _segments(text[: self._max_chars]):
-            if protected:
+        for start, end, kind in _segments(text[: self._max_chars]):
+            if kind:
                 piece = text[start:end]
-                yield Token(piece, start, end, lemma=lemma_of(piece))
+                yield Token(piece, start, end, lemma=_PLACEHOLDER_LEMMA.get(kind) or lemma_of(piece))
             else:
                 yield from self._segment_words(text, start, end)
 
