@@ -112,13 +112,15 @@ class BotServers:
             time.sleep(0.5)
 
     def wait(self) -> int:
-        """Block until a child exits (or Ctrl-C), then stop the other."""
+        """Block until a child exits, Ctrl-C or SIGTERM (what service managers send), then stop both children."""
+        previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         try:
             while all(p.poll() is None for p in self._processes):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGTERM, previous)
             self.stop()
         return max((p.returncode or 0) for p in self._processes)
 
@@ -141,6 +143,10 @@ class BotServers:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _answers(url: str) -> bool:
