@@ -132,17 +132,21 @@ class VietnameseTokenizer(Tokenizer):
             else:
                 yield from self._segment_words(text, start, end)
 
-    def _segment_words(self, text: str, start: int, end: int) -> Iterator[Token]:
-        """Run underthesea on one unprotected run and align its words back onto the original text."""
+    def segment(self, nfc_text: str) -> List[str]:
+        """Words of an NFC run, compounds joined by spaces: underthesea here, another segmenter in a subclass."""
         from underthesea import word_tokenize  # heavy import, deferred to first use
 
+        return word_tokenize(nfc_text)
+
+    def _segment_words(self, text: str, start: int, end: int) -> Iterator[Token]:
+        """Segment one unprotected run and align its words back onto the original text."""
         clusters = _nfc_clusters(text[start:end])
         if not clusters:
             return
         nfc_text = "".join(c.char for c in clusters)
         folded_chars = [_fold_char(c) for c in nfc_text]
         cursor = 0
-        for word in word_tokenize(nfc_text):
+        for word in self.segment(nfc_text):
             span = _find_word(word, folded_chars, cursor)
             if span is None:
                 continue
