@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import os
 import re
 import shutil
 import subprocess
@@ -36,7 +35,7 @@ from bench.bench_nlu import (
     DOCS, WORK_DIR, _met, _now, describe_snapshot, load_average, machine_description, snapshot_training_data,
     train_variant, update_section,
 )
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT
 
 WARD_FIXTURE = PROJECT_ROOT / "tests" / "e2e" / "fixtures" / "ward.yml"
 TARGET_SPEEDUP = 3.0
@@ -256,40 +255,21 @@ def summarize_profile(collapsed: Path) -> list[tuple[str, float]]:
 # ----------------------------------------------------------------------------------------------------------------
 # One configuration: fresh databases, servers on free ports, phases, stop
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def bench_configuration(name: str, model: Path, phases: list[tuple[int, int, float]],
                         profile_s: int = 0) -> ConfigResult:
-    """Same start-up sequence as tests/conftest.py `running_bot`, then the load phases."""
-    from bot.servers import servers_for
+    """The start-up of `thutuc run` (bot.local_bot, as the end-to-end tests use it), then the load phases."""
+    from bot.local_bot import local_bot
 
     result = ConfigResult(name, model)
-    saved_env = dict(os.environ)
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-load-{name}-"))
+    knowledge = workdir / "knowledge"
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
+    shutil.copy(WARD_FIXTURE, knowledge / "ward.yml")
+    extra_env = {"KNOWLEDGE_CACHE_DIR": str(workdir / "cache"), "THUTUC_CLERK_TOKEN": "bench-clerk-token",
+                 "THUTUC_SYNC_TOKEN": "bench-sync-token"}
     try:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'thutuc.db'}"
-        os.environ["TRACKER_DATABASE_URL"] = f"sqlite:///{workdir / 'conversations.db'}"
-        os.environ["KNOWLEDGE_CACHE_DIR"] = str(workdir / "cache")
-        os.environ["THUTUC_CLERK_TOKEN"] = "bench-clerk-token"
-        os.environ["THUTUC_SYNC_TOKEN"] = "bench-sync-token"
-        os.environ.pop("REDIS_URL", None)
-        get_settings.cache_clear()
-        knowledge = workdir / "knowledge"
-        shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
-        shutil.copy(WARD_FIXTURE, knowledge / "ward.yml")
-        subprocess.run([sys.executable, "-m", "bot.cli", "kb", "load", str(knowledge)], cwd=PROJECT_ROOT,
-                       check=True, stdout=subprocess.DEVNULL)
-        servers = servers_for(model, get_settings(), rasa_port=_free_port(), action_port=_free_port())
-        servers.work_dir = workdir  # rendered endpoints and logs stay in the temporary directory
-        os.environ["RASA_API_TOKEN"] = servers.api_token
         print(f"[{name}] starting servers …", flush=True)
-        with servers:
+        with local_bot(workdir / "bot", knowledge, model=model, extra_env=extra_env) as servers:
             actions_pid, rasa_pid = servers._processes[0].pid, servers._processes[1].pid
             pids = {"rasa": rasa_pid, "actions": actions_pid}
             print(f"[{name}] warming up …", flush=True)
@@ -316,9 +296,6 @@ def bench_configuration(name: str, model: Path, phases: list[tuple[int, int, flo
             result.memory.peak_rasa = max(peaks["rasa"], tree_memory(rasa_pid, "VmHWM"))
             result.memory.peak_actions = max(peaks["actions"], tree_memory(actions_pid, "VmHWM"))
     finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
-        get_settings.cache_clear()
         shutil.rmtree(workdir, ignore_errors=True)
     return result
 
