@@ -67,7 +67,7 @@ class BotServers:
         )
         self._spawn(
             [
-                str(Path(python).with_name("rasa")), "run",
+                python, "-m", "bot.rasa_server", "run",
                 "--model", str(self.model),
                 "--enable-api", f"--auth-token={self.api_token}",
                 "--interface", self.settings.bind_host, "--port", str(self.rasa_port),
