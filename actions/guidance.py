@@ -105,7 +105,8 @@ class ActionAnswerProcedure(Action):
         if card is None:  # the index and the table disagree: never answer from a stale hit
             dispatcher.utter_message(text=T.NOT_FOUND)
             return []
-        context = AnswerContext(sites=kb.sites_for(card.code), ward=kb.ward(), now=services.local_now())
+        ward = kb.ward()
+        context = AnswerContext(sites=kb.sites_for(card.code, ward), ward=ward, now=services.local_now())
         messages = answers.render(facet, card, context)
         for message in messages[:-1]:
             dispatcher.utter_message(text=message)
@@ -188,7 +189,7 @@ class ActionOfficeHours(Action):
             kb = services.knowledge_base()
             ward = kb.ward()
             code = tracker.get_slot(SLOT_CODE)
-            sites = (kb.sites_for(code) if code else []) or (list(ward.sites) if ward else [])
+            sites = (kb.sites_for(code, ward) if code and ward else []) or (list(ward.sites) if ward else [])
         except SQLAlchemyError:
             logger.exception("knowledge base unavailable")
             dispatcher.utter_message(text=T.SERVICE_DOWN)

@@ -212,9 +212,12 @@ class KnowledgeBase:
             popular=tuple(row.popular) if row.popular is not None else None,
         )
 
-    def sites_for(self, code: str) -> list[SiteInfo]:
-        """Where to submit: the procedure's own sites, else sites receiving its field, else the "*" sites."""
-        ward = self.ward()
+    def sites_for(self, code: str, ward: Optional[WardInfo] = None) -> list[SiteInfo]:
+        """Where to submit: the procedure's own sites, else sites receiving its field, else the "*" sites.
+
+        Callers that already hold the ward pass it, so answering a question reads the ward once, not twice.
+        """
+        ward = ward if ward is not None else self.ward()
         if ward is None:
             return []
         p = t.procedures.c

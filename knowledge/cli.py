@@ -199,7 +199,8 @@ def tra_command(text: str, as_json: bool, print_file: Optional[Path]) -> None:
                 click.echo("Không tìm thấy thủ tục phù hợp.")
             sys.exit(2)
         card = kb.card(code)
-    view = CardView(card=card, ward=kb.ward(), sites=tuple(kb.sites_for(card.code)))
+    ward = kb.ward()
+    view = CardView(card=card, ward=ward, sites=tuple(kb.sites_for(card.code, ward)))
     if print_file is not None:
         print_file.parent.mkdir(parents=True, exist_ok=True)
         print_file.write_text(render_html(view), encoding="utf-8")

@@ -268,7 +268,8 @@ class ClerkInput(InputChannel):
             card = knowledge.card(code)
             if card is None:
                 return None
-            return CardView(card=card, ward=knowledge.ward(), sites=tuple(knowledge.sites_for(card.code)))
+            ward = knowledge.ward()
+            return CardView(card=card, ward=ward, sites=tuple(knowledge.sites_for(card.code, ward)))
 
         return await self._in_thread(build)
 

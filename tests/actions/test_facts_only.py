@@ -38,7 +38,7 @@ def test_no_reply_contains_a_number_the_data_does_not_hold(loaded_kb):
     for code in codes:
         card = kb.card(code)
         allowed = numbers(json.dumps(to_jsonable(card), ensure_ascii=False)) | ward_numbers
-        context = AnswerContext(sites=kb.sites_for(code), ward=ward, now=OPEN_MOMENT)
+        context = AnswerContext(sites=kb.sites_for(code, ward), ward=ward, now=OPEN_MOMENT)
         for facet in FACETS:
             reply = ENUMERATOR.sub("", "\n".join(answers.render(facet, card, context)))
             invented = numbers(reply) - allowed
