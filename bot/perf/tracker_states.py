@@ -1,0 +1,50 @@
+"""Compute a tracker's past states once per prediction instead of once per policy call.
+
+Each policy turns the conversation into "states" (`DialogueStateTracker.past_states`), which replays every event of
+the conversation; for one prediction RulePolicy asks twice and MemoizationPolicy once more, with the same tracker,
+and a message needs two predictions. The states are now kept on the tracker, keyed by the arguments and by the
+events they were computed from (count and identity of the last event: trackers only ever append events), and every
+caller gets its own deep copy, because featurizers edit the last state in place.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Callable, Dict, List, Optional, Text
+
+_ATTRIBUTE = "_thutuc_past_states"
+_MAX_ENTRIES = 8
+_rasa_past_states: Optional[Callable[..., List[Any]]] = None
+
+
+def _key(tracker: Any, domain: Any, omit_unset_slots: bool, ignore_rule_only_turns: bool,
+         rule_only_data: Optional[Dict[Text, Any]]) -> tuple:
+    events = tracker.events
+    return (id(domain), omit_unset_slots, ignore_rule_only_turns,
+            json.dumps(rule_only_data, sort_keys=True, default=str) if rule_only_data else None,
+            len(events), id(events[-1]) if events else None)
+
+
+def past_states(self: Any, domain: Any, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False,
+                rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Any]:
+    """Same result as Rasa's `DialogueStateTracker.past_states`, computed once per tracker state."""
+    assert _rasa_past_states is not None, "install() first"
+    cache: Dict[tuple, tuple] = self.__dict__.setdefault(_ATTRIBUTE, {})
+    key = _key(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    if key not in cache:
+        if len(cache) >= _MAX_ENTRIES:
+            cache.clear()
+        states = _rasa_past_states(self, domain, omit_unset_slots=omit_unset_slots,
+                                   ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data)
+        # The entry holds the last event and the domain, so the ids in its key cannot be reused while it exists.
+        cache[key] = (self.events[-1] if self.events else None, domain, states)
+    return copy.deepcopy(cache[key][2])
+
+
+def install() -> None:
+    global _rasa_past_states
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if _rasa_past_states is None:
+        _rasa_past_states = DialogueStateTracker.past_states
+    DialogueStateTracker.past_states = past_states
