@@ -7,10 +7,11 @@ from __future__ import annotations
 
 
 def install_all() -> None:
-    from bot.perf import action_http, action_validation, event_types, graph_runner, tracker_states
+    from bot.perf import action_http, action_validation, event_types, gc_after_load, graph_runner, tracker_states
 
     action_validation.install()
     event_types.install()
     action_http.install()
     graph_runner.install()
     tracker_states.install()
+    gc_after_load.install()
