@@ -45,8 +45,14 @@ def _environment(values: dict[str, Optional[str]]) -> Iterator[None]:
 
 @contextmanager
 def local_bot(workdir: Path, knowledge_dir: Optional[Path] = None, model: Optional[Path] = None,
-              extra_env: Optional[dict[str, Optional[str]]] = None) -> Iterator[BotServers]:
-    """Train if needed, load the knowledge base into fresh databases under `workdir`, start both servers."""
+              extra_env: Optional[dict[str, Optional[str]]] = None,
+              server_only_env: Optional[dict[str, Optional[str]]] = None) -> Iterator[BotServers]:
+    """Train if needed, load the knowledge base into fresh databases under `workdir`, start both servers.
+
+    `extra_env` is set in this process for the whole block (tests read the same databases); `server_only_env` is
+    set only while the servers start — they keep their copy — so settings meant for the servers alone (a fake Zalo
+    API, say) do not reach the rest of the process.
+    """
     from bot.training import ensure_model
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -60,8 +66,12 @@ def local_bot(workdir: Path, knowledge_dir: Optional[Path] = None, model: Option
         model = model or ensure_model(quiet=True)
         command = [sys.executable, "-m", "bot.cli", "kb", "load"] + ([str(knowledge_dir)] if knowledge_dir else [])
         subprocess.run(command, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)
-        servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
-        servers.work_dir = workdir
-        with _environment({"RASA_API_TOKEN": servers.api_token, "RASA_URL": servers.rasa_url}):
-            with servers:
+        with _environment(server_only_env or {}):
+            servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
+            servers.work_dir = workdir
+            servers.start()
+        try:
+            with _environment({"RASA_API_TOKEN": servers.api_token, "RASA_URL": servers.rasa_url}):
                 yield servers
+        finally:
+            servers.stop()

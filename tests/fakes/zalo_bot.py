@@ -1,14 +1,13 @@
 """The trained bot behind the Zalo route, talking to a fake Zalo API (for `slow` tests).
 
 Like `running_bot` (tests/conftest.py), but the Rasa server's Zalo channel points at a FakeZaloServer, which needs
-its settings in the server's environment at start-up; hence a separate Rasa + action server pair (same model).
+its settings in the server's environment at start-up; hence a separate Rasa + action server pair (same model),
+started by the same `bot.local_bot`.
 """
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -81,41 +80,17 @@ class ZaloBot:
 
 
 def start_zalo_bot(workdir: Path) -> Iterator[ZaloBot]:
-    """Fresh databases under `workdir` (shipped procedures + the always-open test ward), the current model, both
-    servers on free ports, the Zalo channel pointed at a fake. The environment is changed only while the servers
-    start (they keep their copy), so other tests in this process are not affected."""
-    from bot.local_bot import free_port
-    from bot.servers import servers_for
-    from bot.settings import get_settings
-    from bot.training import ensure_model
+    """`bot.local_bot` with the shipped procedures and the always-open test ward, its Zalo channel pointed at a fake
+    Zalo API; the Zalo settings reach only the servers, so other tests in this process are not affected."""
+    from bot.local_bot import local_bot
 
     knowledge = workdir / "knowledge"
     shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
     shutil.copy(E2E_WARD, knowledge / "ward.yml")
     with FakeZaloServer.in_thread() as zalo:
-        patcher = pytest.MonkeyPatch()
-        try:
-            patcher.setenv("DATABASE_URL", f"sqlite:///{workdir / 'thutuc.db'}")
-            patcher.setenv("TRACKER_DATABASE_URL", f"sqlite:///{workdir / 'conversations.db'}")
-            patcher.delenv("REDIS_URL", raising=False)
-            for name, value in bot_environment(zalo, str(workdir / "zalo_tokens.json"), OA_SECRET).items():
-                patcher.setenv(name, value)
-            get_settings.cache_clear()
-            model = ensure_model(quiet=True)
-            subprocess.run(
-                [sys.executable, "-m", "bot.cli", "kb", "load", str(knowledge)],
-                cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL,
-            )
-            servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
-            servers.work_dir = workdir
-            servers.start()
-        finally:
-            patcher.undo()
-            get_settings.cache_clear()
-        try:
+        zalo_env = bot_environment(zalo, str(workdir / "zalo_tokens.json"), OA_SECRET)
+        with local_bot(workdir, knowledge, server_only_env=zalo_env) as servers:
             yield ZaloBot(servers.rasa_url, servers.api_token, zalo)
-        finally:
-            servers.stop()
 
 
 @pytest.fixture(scope="session")
