@@ -32,8 +32,8 @@ from typing import Optional
 import aiohttp
 
 from bench.bench_nlu import (
-    DOCS, WORK_DIR, _met, _now, describe_snapshot, load_average, machine_description, snapshot_training_data,
-    train_variant, update_section,
+    DOCS, WORK_DIR, _met, _now, cpu_probe_seconds, describe_snapshot, load_average, machine_description,
+    snapshot_training_data, train_variant, update_section,
 )
 from bot.settings import PROJECT_ROOT
 
@@ -307,7 +307,8 @@ def _mb(value: int) -> str:
     return f"{value / 1e6:.0f} MB"
 
 
-def render_report(results: list[ConfigResult], command: str, started_load: str, snapshot: str) -> str:
+def render_report(results: list[ConfigResult], command: str, started_load: str, snapshot: str,
+                  probes: tuple[float, float] = (float("nan"), float("nan"))) -> str:
     labels = {"ours": "ours (config.yml)", "stock": "stock `rasa init` 3.6", "pyvi": "ours with pyvi tokenizer"}
     lines = [
         f"Command: `{command}` · machine: {machine_description()} · {_now()}",
@@ -321,7 +322,9 @@ def render_report(results: list[ConfigResult], command: str, started_load: str, 
         "the configuration differs. RSS is the resident memory of the process tree: *steady* after a "
         "warm-up conversation, *peak* the maximum of 0.5 s samples under load and the kernel's high-water mark. "
         f"The 2 cores were shared with other work and the load generator runs on them too (load average 1/5/15 min: "
-        f"{started_load} at the start, {load_average()} at the end).",
+        f"{started_load} at the start, {load_average()} at the end). CPU probe (`bench_nlu.cpu_probe_seconds`, a fixed "
+        f"10⁷-step Python loop on one core; lower is faster): {probes[0]:.2f} s at the start, {probes[1]:.2f} s at "
+        "the end — this virtual machine's cores change speed with the host's load, and latency at 20 users with them.",
         "",
         "| configuration | users | messages | errors | msg/s | p50 | p95 | p99 | Rasa RSS steady / peak "
         "| action server RSS steady / peak |",
@@ -389,6 +392,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     names = [n for n in args.only.split(",") if n]
 
     started_load = load_average()
+    probe_start = cpu_probe_seconds()
     snapshots = sorted(WORK_DIR.glob("data-*"), key=lambda p: p.stat().st_mtime)
     snapshot = snapshot_training_data(args.snapshot or (snapshots[-1] if snapshots else None))
     print(f"training data: {snapshot}", flush=True)
@@ -396,7 +400,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     results = [bench_configuration(name, models[name], phases, args.profile if name == "ours" else 0)
                for name in names]
     command = "PYTHONPATH=. .venv/bin/python bench/bench_load.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
-    report = render_report(results, command, started_load, describe_snapshot(snapshot))
+    report = render_report(results, command, started_load, describe_snapshot(snapshot),
+                           (probe_start, cpu_probe_seconds()))
     print(report)
     if not args.no_docs and set(names) == {"ours", "stock"}:
         update_section("## Load", report)

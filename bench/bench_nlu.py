@@ -207,6 +207,18 @@ def load_average() -> str:
     return "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
 
 
+def cpu_probe_seconds(iterations: int = 10**7) -> float:
+    """Seconds one core takes for a fixed pure-Python loop: the speed this virtual machine's core had just then.
+
+    The shared host makes it vary (0.74–0.95 s within a minute was seen), and latency under load varies with it.
+    """
+    started = time.perf_counter()
+    total = 0
+    for i in range(iterations):
+        total += i
+    return time.perf_counter() - started
+
+
 def update_section(heading: str, body: str, docs: Path = DOCS) -> None:
     """Replace the text under `heading` (up to the next '## ' heading) in docs/benchmarks.md, or append the section.
 
