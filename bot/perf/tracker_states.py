@@ -4,7 +4,8 @@ Each policy turns the conversation into "states" (`DialogueStateTracker.past_sta
 the conversation; for one prediction RulePolicy asks twice and MemoizationPolicy once more, with the same tracker,
 and a message needs two predictions. The states are now kept on the tracker, keyed by the arguments and by the
 events they were computed from (count and identity of the last event: trackers only ever append events), and every
-caller gets its own deep copy, because featurizers edit the last state in place.
+caller gets its own copy, because featurizers edit the last state in place (two dict levels, which is a deep copy
+for states whose features are tuples and strings, as Rasa's are; `copy.deepcopy` otherwise).
 """
 from __future__ import annotations
 
@@ -37,8 +38,29 @@ def past_states(self: Any, domain: Any, omit_unset_slots: bool = False, ignore_r
         states = _rasa_past_states(self, domain, omit_unset_slots=omit_unset_slots,
                                    ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data)
         # The entry holds the last event and the domain, so the ids in its key cannot be reused while it exists.
-        cache[key] = (self.events[-1] if self.events else None, domain, states)
-    return copy.deepcopy(cache[key][2])
+        cache[key] = (self.events[-1] if self.events else None, domain, states, _two_levels_suffice(states))
+    _, _, states, shallow = cache[key]
+    if shallow:
+        return [{part: dict(features) for part, features in state.items()} for state in states]
+    return copy.deepcopy(states)
+
+
+_IMMUTABLE = (str, int, float, bool, type(None), frozenset)
+
+
+def _immutable(value: Any) -> bool:
+    return isinstance(value, _IMMUTABLE) or (isinstance(value, tuple) and all(_immutable(v) for v in value))
+
+
+def _two_levels_suffice(states: List[Any]) -> bool:
+    """Rasa's states are lists of {part: {feature: tuple or string}}: copying two levels is then a deep copy."""
+    return all(
+        isinstance(state, dict) and all(
+            isinstance(features, dict) and all(_immutable(v) for v in features.values())
+            for features in state.values()
+        )
+        for state in states
+    )
 
 
 def install() -> None:

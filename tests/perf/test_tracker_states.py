@@ -57,3 +57,29 @@ def test_new_events_are_seen(monkeypatch):
     tracker.update(UserUttered("le phi", {"name": "ask_fee", "confidence": 0.9}))
     after = tracker.past_states(DOMAIN)
     assert after != before and after == RASA(tracker, DOMAIN)
+
+
+def test_copies_share_nothing_mutable():
+    tracker = _tracker()
+    first, second = tracker.past_states(DOMAIN), tracker.past_states(DOMAIN)
+    assert first == second
+    for a, b in zip(first, second):
+        assert a is not b
+        for part in a:
+            assert a[part] is not b[part]
+            a[part]["edited"] = True
+            assert "edited" not in b[part]
+
+
+def test_states_with_mutable_features_are_deep_copied(monkeypatch):
+    nested = [{"user": {"intent": "greet", "extra": ["mutable"]}}]
+    monkeypatch.setattr(tracker_states, "_rasa_past_states", lambda *a, **k: nested)
+    tracker = _tracker()
+    copy_ = tracker.past_states(DOMAIN)
+    copy_[0]["user"]["extra"].append("edited")
+    assert tracker.past_states(DOMAIN) == [{"user": {"intent": "greet", "extra": ["mutable"]}}]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_rasa_states_take_the_two_level_copy(options):
+    assert tracker_states._two_levels_suffice(RASA(_tracker(), DOMAIN, **options))
