@@ -84,24 +84,18 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
         )
         # Events since the latest `session_started`, or all of them when there is none: exactly the events Rasa's
         # `retrieve` loads, hence the events of the tracker that are already stored.
+        latest_session = (
+            table.join(session_start, sa.true()),
+            sa.and_(table.c.sender_id == sa.bindparam("sender_id"),
+                    sa.or_(session_start.c.start.is_(None), table.c.timestamp >= session_start.c.start)),
+        )
         self._count_since_session_start = (
-            sa.select(sa.func.count())
-            .select_from(table.join(session_start, sa.true()))
-            .where(
-                table.c.sender_id == sa.bindparam("sender_id"),
-                sa.or_(session_start.c.start.is_(None), table.c.timestamp >= session_start.c.start),
-            )
+            sa.select(sa.func.count()).select_from(latest_session[0]).where(latest_session[1])
+        )
+        self._latest_session_events = (
+            sa.select(table.c.data).select_from(latest_session[0]).where(latest_session[1]).order_by(table.c.id)
         )
         self._insert_event = table.insert()
-        self._latest_session_events = (
-            sa.select(table.c.data)
-            .select_from(table.join(session_start, sa.true()))
-            .where(
-                table.c.sender_id == sa.bindparam("sender_id"),
-                sa.or_(session_start.c.start.is_(None), table.c.timestamp >= session_start.c.start),
-            )
-            .order_by(table.c.id)
-        )
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """Rasa's `retrieve` (events of the latest session, in insertion order) with the prepared statement."""
