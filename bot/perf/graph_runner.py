@@ -10,12 +10,13 @@ are those of Rasa's runner. Training keeps Rasa's dask runner.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Text, Tuple
 
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 
 _Step = Tuple[Text, Tuple[Text, ...]]  # node name, names of the values it takes
+_Plan = Tuple[Tuple[_Step, ...], FrozenSet[Text]]  # steps in order, and the names of their nodes
 
 
 class SequentialGraphRunner(DaskGraphRunner):
@@ -23,7 +24,7 @@ class SequentialGraphRunner(DaskGraphRunner):
         super().__init__(*args, **kwargs)
         self._plan = lru_cache(maxsize=16)(self._execution_plan)
 
-    def _execution_plan(self, targets: Tuple[Text, ...]) -> List[_Step]:
+    def _execution_plan(self, targets: Tuple[Text, ...]) -> _Plan:
         """Nodes the targets depend on, each after everything it needs (depth first, like a topological sort)."""
         nodes = self._graph_schema.minimal_graph_schema(list(targets)).nodes
         plan: List[_Step] = []
@@ -42,13 +43,12 @@ class SequentialGraphRunner(DaskGraphRunner):
 
         for target in targets:
             visit(target, ())
-        return plan
+        return tuple(plan), frozenset(done)
 
     def run(self, inputs: Optional[Dict[Text, Any]] = None,
             targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
         run_targets = list(targets if targets else self._graph_schema.target_names)
-        plan = self._plan(tuple(run_targets))
-        planned = {name for name, _ in plan}
+        plan, planned = self._plan(tuple(run_targets))
         values: Dict[Text, Any] = {}
         for name, value in (inputs or {}).items():
             if isinstance(value, str) and value in planned:
