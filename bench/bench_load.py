@@ -227,7 +227,7 @@ PROFILE_STAGES: list[tuple[str, str]] = [
     ("NLU parse (tokenizer, featurizers, classifier, extractors)", "parse_message (rasa/core/processor.py)"),
     ("dialogue policies", "_predict_next_with_tracker (rasa/core/processor.py)"),
     ("custom actions, total (HTTP call to the action server included)", "_run_action (rasa/core/processor.py)"),
-    ("… of which Rasa's jsonschema check of the action response", "_validate_action_result (rasa/core/actions/action.py)"),
+    ("… of which the check of the action response", "validate_action_result (bot/perf/action_validation.py)"),
     ("tracker store: load conversation", "fetch_tracker_and_update_session (rasa/core/processor.py)"),
     ("tracker store: save conversation", "save_tracker (rasa/core/processor.py)"),
 ]
@@ -359,13 +359,6 @@ def render_report(results: list[ConfigResult], command: str, started_load: str, 
             lines += ["", f"Where our Rasa server spends its busy time under {busiest.users} users (py-spy samples, "
                       "stages overlap where one runs inside another; the rest is Sanic, JSON and the event loop):", ""]
             lines += [f"- {stage}: {100 * share:.0f}%" for stage, share in ours.profile]
-            validation = dict(ours.profile).get(PROFILE_STAGES[3][0], 0.0)
-            if validation >= 0.2:
-                lines += ["", "The jsonschema check dominates: for every action-server response Rasa 3.6 calls "
-                          "`jsonschema.validate()`, which first re-validates the response schema against its "
-                          "meta-schema. Both configurations run the same actions and pay the same cost, so it narrows "
-                          "the throughput gap between them; validating with a validator built once would remove most "
-                          "of it."]
     return "\n".join(lines)
 
 

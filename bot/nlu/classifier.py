@@ -92,7 +92,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         width = getattr(self.clf.steps[-1][1], "n_features_in_", 0) if hasattr(self, "clf") else 0
         rows = []
         for message in messages:
-            sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+            sentence = _sentence_features(message)
             parts = [f.features for f in sentence if f.is_sparse()]
             dense = [f.features for f in sentence if f.is_dense()]
             if dense:
@@ -104,7 +104,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         """Rasa's prediction; a message without features gets no intent (confidence 0: the fallback answers)."""
         messages = super().process(messages)
         for message in messages:
-            if not any(f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE for f in message.features):
+            if not _sentence_features(message):
                 message.set("intent", {"name": None, "confidence": 0.0}, add_to_output=True)
                 message.set("intent_ranking", [], add_to_output=True)
         return messages
@@ -123,6 +123,11 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         regression = self.clf.steps[-1][1]
         if hasattr(regression, "coef_"):
             regression.coef_ = np.asfortranarray(regression.coef_)
+
+
+def _sentence_features(message: Message) -> List[Any]:
+    """The message's sentence-level text features, one per featurizer, in the order the featurizers ran."""
+    return [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
 
 
 class LeanTfidf:

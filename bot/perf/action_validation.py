@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional, Text
 
 @lru_cache(maxsize=1)
 def action_response_validator() -> Any:
+    """A validator of Rasa's action-response schema; the schema itself is checked once, here."""
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
 
@@ -40,10 +41,8 @@ def fast_path() -> Optional[_FastPath]:
     """Validators of the fast path, or None when Rasa's schema is not of the shape that makes it exact."""
     import copy
 
-    from jsonschema.validators import validator_for
-    from rasa.core.actions.action import RemoteAction
-
-    schema = RemoteAction.action_response_format_spec()
+    full = action_response_validator()
+    schema = full.schema
     try:
         item = schema["properties"]["events"]["items"]
         alternatives = item["oneOf"]
@@ -52,7 +51,7 @@ def fast_path() -> Optional[_FastPath]:
         return None
     if "$ref" in repr(schema) or len(set(names)) != len(names) or not all(isinstance(n, str) for n in names):
         return None
-    validator_class = validator_for(schema)
+    validator_class = type(full)
     base = {key: value for key, value in item.items() if key != "oneOf"}
     by_event = {name: validator_class({**base, "allOf": [alternative]})
                 for name, alternative in zip(names, alternatives)}

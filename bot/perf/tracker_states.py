@@ -1,8 +1,9 @@
-"""Compute a tracker's past states once per prediction instead of once per policy call.
+"""Compute a tracker's past states once per tracker state and arguments instead of once per policy call.
 
 Each policy turns the conversation into "states" (`DialogueStateTracker.past_states`), which replays every event of
-the conversation; for one prediction RulePolicy asks twice and MemoizationPolicy once more, with the same tracker,
-and a message needs two predictions. The states are now kept on the tracker, keyed by the arguments and by the
+the conversation. For one prediction RulePolicy asks twice with the same arguments and MemoizationPolicy once with
+its own (it leaves out rule-only turns), and a message needs two predictions: the cache saves RulePolicy's second
+replay, a third of them. The states are kept on the tracker, keyed by the arguments and by the
 events they were computed from (count and identity of the last event: trackers only ever append events), and every
 caller gets its own copy, because featurizers edit the last state in place (two dict levels, which is a deep copy
 for states whose features are tuples and strings, as Rasa's are; `copy.deepcopy` otherwise).

@@ -51,7 +51,7 @@ def test_computed_once_and_callers_get_their_own_copy(monkeypatch):
     assert len(calls) == 1 and second[-1] and second == RASA(_tracker(), DOMAIN)
 
 
-def test_new_events_are_seen(monkeypatch):
+def test_new_events_are_seen():
     tracker = _tracker()
     before = tracker.past_states(DOMAIN)
     tracker.update(UserUttered("le phi", {"name": "ask_fee", "confidence": 0.9}))
