@@ -36,12 +36,18 @@ def source_line(card: ProcedureCard) -> str:
     return T.SOURCE_LINE.format(decision=decision, reviewed=wording.describe_date(card.source.reviewed))
 
 
+def review_warning(card: ProcedureCard, facet: str) -> list[str]:
+    """Only the open doubts about the facet being answered, saying what exactly is uncertain."""
+    facets = ("documents", "fee", "time") if facet == "overview" else (facet,)
+    notes = list(dict.fromkeys(flag.note.rstrip(". ") for f in facets for flag in card.open_flags(f)))
+    return [T.UNDER_REVIEW.format(notes="; ".join(notes))] if notes else []
+
+
 def render(facet: str, card: ProcedureCard, context: AnswerContext) -> list[str]:
     """The messages answering `facet` for `card`: header first, source last, each within Zalo's limit."""
     body = _FACET_RENDERERS[facet](card, context)
     lines = [header(card), *body]
-    if card.review_flags and facet in {"time", "fee", "documents", "overview"}:
-        lines.append(T.UNDER_REVIEW)
+    lines += review_warning(card, facet)
     if facet in {"documents", "where", "overview"}:
         lines += visit_notice(card, context)
     lines.append(source_line(card))

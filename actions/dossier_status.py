@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.privacy import install_log_masking, mask_receipt_code
+from base.privacy import install_log_masking, mask_receipt_code
 from dossiers import messages
 from dossiers.codes import find_receipt_codes
 from dossiers.directory import Directory, KnowledgeDirectory

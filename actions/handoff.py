@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import answers, services
 from actions import templates as T
-from actions.conversation_store import TICKET_CALLBACK, TICKET_OPEN
+from handoff.store import TICKET_CALLBACK, TICKET_OPEN
 from knowledge.hours import any_open, next_opening
 
 logger = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from actions.conversation_store import ConversationStore
-from bot.settings import get_settings
+from handoff.store import ConversationStore
+from base.settings import get_settings
 from knowledge.api import KnowledgeBase
 
 

@@ -57,7 +57,7 @@ FEEDBACK_BUTTONS = (("👍 Hữu ích", "up"), ("👎 Chưa đúng", "down"))
 HEADER = "{name} (mã {code})"
 SOURCE_LINE = "Nguồn: {decision}, rà soát ngày {reviewed}."
 SOURCE_UNREVIEWED = "Nguồn: {decision}. Thông tin nhập tự động từ Cổng Dịch vụ công quốc gia, chưa được cán bộ rà soát."
-UNDER_REVIEW = "⚠️ Dữ liệu của thủ tục này đang được rà soát lại; vui lòng xác nhận với cán bộ trước khi nộp."
+UNDER_REVIEW = "⚠️ Chưa chắc chắn: {notes}. Vui lòng hỏi lại cán bộ về điểm này trước khi nộp."
 
 
 NO_DATA = {

@@ -26,7 +26,7 @@ PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 
 def run_once(url: str) -> tuple[float, float, object]:
-    from knowledge.db import make_engine
+    from base.db import make_engine
     from knowledge.importer import import_catalogue
     from knowledge.loader import load_curated
 
@@ -70,7 +70,7 @@ def main() -> None:
                 first, again, report = run_once(f"{PG_SERVER}/{name}")
                 rows.append(("PostgreSQL", first, again, report))
             finally:
-                from knowledge.db import _engines
+                from base.db import _engines
 
                 for engine in _engines.values():
                     engine.dispose()

@@ -35,7 +35,7 @@ from bench.bench_nlu import (
     DOCS, WORK_DIR, _met, _now, cpu_probe_seconds, describe_snapshot, load_average, machine_description,
     snapshot_training_data, train_variant, update_section,
 )
-from bot.settings import PROJECT_ROOT
+from base.settings import PROJECT_ROOT
 
 WARD_FIXTURE = PROJECT_ROOT / "tests" / "e2e" / "fixtures" / "ward.yml"
 TARGET_SPEEDUP = 3.0

@@ -30,7 +30,7 @@ from typing import Callable, Optional
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from base.settings import PROJECT_ROOT
 from bot.training import export_procedure_lookup, rasa_environment
 
 BENCH_DIR = PROJECT_ROOT / "bench"

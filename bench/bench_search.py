@@ -92,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from knowledge.api import KnowledgeBase
-    from knowledge.db import make_engine
+    from base.db import make_engine
     from knowledge.importer import import_catalogue
     from knowledge.loader import load_curated
     from knowledge.search import SearchIndex, load_documents

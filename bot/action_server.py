@@ -5,7 +5,7 @@ import argparse
 import logging
 import os
 
-from bot.settings import get_settings
+from base.settings import get_settings
 
 
 def main() -> None:
@@ -14,7 +14,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("SANIC_HOST", get_settings().bind_host)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from bot.privacy import install_log_masking
+    from base.privacy import install_log_masking
 
     install_log_masking()
     from rasa_sdk.endpoint import run

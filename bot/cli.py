@@ -15,7 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.model_cli",
     "knowledge.cli",
     "dossiers.cli",
-    "actions.handoff_cli",
+    "handoff.cli",
 )
 
 

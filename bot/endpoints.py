@@ -11,7 +11,7 @@ from typing import Any, Optional
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.settings import Settings
+from base.settings import Settings
 
 
 def tracker_store_config(url: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from bot.servers import BotServers, servers_for
-from bot.settings import PROJECT_ROOT, get_settings
+from base.settings import PROJECT_ROOT, get_settings
 
 
 def free_port() -> int:

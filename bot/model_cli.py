@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from bot.settings import get_settings
+from base.settings import get_settings
 
 
 def register(cli: click.Group) -> None:

@@ -17,7 +17,7 @@ from typing import IO, Optional
 import requests
 
 from bot.endpoints import render_endpoints
-from bot.settings import PROJECT_ROOT, VAR_DIR, Settings
+from base.settings import PROJECT_ROOT, VAR_DIR, Settings
 from bot.training import rasa_environment
 
 

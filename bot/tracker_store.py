@@ -7,7 +7,7 @@ Configure in endpoints.yml:
       url: ${TRACKER_DATABASE_URL}      # any SQLAlchemy URL; empty → settings.tracker_database_url
       inner: sql                        # sql (default) | memory
 
-Only the stored copy is masked (`bot.privacy.mask_value` on user/bot texts, entities, slot values, metadata): the
+Only the stored copy is masked (`base.privacy.mask_value` on user/bot texts, entities, slot values, metadata): the
 tracker Rasa holds while handling a message is untouched, so actions in the same turn see what the citizen typed.
 Later turns read the masked copy back, which is why features must not keep secrets in slots (the dossier lookup
 keeps its receipt code server-side; see docs/dossiers.md).
@@ -27,7 +27,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.privacy import install_log_masking, mask_value
+from base.privacy import install_log_masking, mask_value
 
 logger = logging.getLogger(__name__)
 install_log_masking()
@@ -139,7 +139,7 @@ class MaskingTrackerStore(TrackerStore):
         else:
             db_url = url or host
             if not db_url:
-                from bot.settings import get_settings
+                from base.settings import get_settings
 
                 db_url = get_settings().tracker_database_url
             self.inner = MaskedSQLTrackerStore(domain, host=_ensure_sqlite_dir(db_url), event_broker=event_broker,

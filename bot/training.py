@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-from bot.settings import PROJECT_ROOT
+from base.settings import PROJECT_ROOT
 
 MODELS_DIR = PROJECT_ROOT / "models"
 GENERATED_LOOKUP = PROJECT_ROOT / "data" / "nlu" / "lookup_procedures.yml"

@@ -83,7 +83,7 @@ def register(cli: click.Group) -> None:
     @click.option("--notify/--no-notify", default=True, help="Gửi thông báo đổi trạng thái cho người đăng ký.")
     def import_command(file: Path, notify: bool) -> None:
         """Nhập hồ sơ từ tệp CSV hoặc JSONL (kiểm tra hết trước, lỗi thì không đổi gì)."""
-        from bot.settings import get_settings
+        from base.settings import get_settings
         from dossiers.importer import import_file
         from dossiers.store import DossierStore
 
@@ -110,7 +110,7 @@ def register(cli: click.Group) -> None:
     @dossiers_group.command("notify")
     def notify_command() -> None:
         """Gửi lại các thông báo đổi trạng thái còn chờ (khi máy chủ Rasa từng không truy cập được)."""
-        from bot.settings import get_settings
+        from base.settings import get_settings
         from dossiers.store import DossierStore
 
         settings = get_settings()

@@ -51,7 +51,7 @@ class ExternalDossierSource:
 
 def make_external_source(settings=None) -> Optional[ExternalDossierSource]:
     if settings is None:
-        from bot.settings import get_settings
+        from base.settings import get_settings
 
         settings = get_settings()
     if not settings.dossier_source_url:

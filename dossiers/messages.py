@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from bot.privacy import mask_receipt_code, scrub_reply
+from base.privacy import mask_receipt_code, scrub_reply
 from dossiers.directory import Directory, SitePlace
 from dossiers.service import DossierView
 from dossiers.states import OFFICIAL_LABELS, OVERDUE_APPLICABLE, DossierState

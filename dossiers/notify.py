@@ -71,7 +71,7 @@ class RasaNotifier:
 
 def make_notifier(store: DossierStore, settings=None) -> RasaNotifier:
     if settings is None:
-        from bot.settings import get_settings
+        from base.settings import get_settings
 
         settings = get_settings()
     return RasaNotifier(store, settings.rasa_url, settings.rasa_api_token, settings.dossier_notify_timeout_s)

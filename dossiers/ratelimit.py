@@ -131,7 +131,7 @@ class RedisRateLimiter:
 def make_rate_limiter(store: DossierStore, settings=None) -> RateLimiter:
     """Redis when `redis_url` is set, else the shared database."""
     if settings is None:
-        from bot.settings import get_settings
+        from base.settings import get_settings
 
         settings = get_settings()
     if settings.redis_url:

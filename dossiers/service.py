@@ -204,7 +204,7 @@ def build_service(settings=None, store: Optional[DossierStore] = None) -> Dossie
     from dossiers.ratelimit import make_rate_limiter
 
     if settings is None:
-        from bot.settings import get_settings
+        from base.settings import get_settings
 
         settings = get_settings()
     store = store or DossierStore(settings.database_url)

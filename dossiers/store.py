@@ -1,6 +1,6 @@
 """Persistence of dossiers, their state history, lookups, subscriptions and the notification outbox.
 
-The only module that runs SQL for the dossier feature. Engines come from `knowledge.db` (one per database URL per
+The only module that runs SQL for the dossier feature. Engines come from `base.db` (one per database URL per
 process) and the schema is brought to Alembic's heads on first use.
 """
 from __future__ import annotations
@@ -64,7 +64,7 @@ class PendingNotification:
 
 class DossierStore:
     def __init__(self, database_url: Optional[str] = None, engine: Optional[Engine] = None):
-        from knowledge.db import get_engine, migrate, session_factory
+        from base.db import get_engine, migrate, session_factory
 
         self.engine = engine or get_engine(database_url)
         migrate(engine=self.engine)

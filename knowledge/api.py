@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from knowledge import tables as t
+from knowledge.card import CardView
 from knowledge.tables import STATUS_CURATED
 from knowledge.text import fold
 from knowledge.types import (
@@ -22,6 +23,7 @@ from knowledge.types import (
     Holiday as HolidayInfo,
     LegalRef,
     ProcedureCard,
+    ReviewFlag,
     SearchHit,
     SiteInfo,
     SourceInfo,
@@ -108,7 +110,7 @@ def _card(row, alias_rows, document_rows, channel_rows) -> ProcedureCard:
             decision=row.source_decision, url=row.source_url, reviewed=row.reviewed, reviewer=row.reviewer
         ),
         status=row.status,
-        review_flags=tuple(row.review_flags or ()),
+        review_flags=tuple(ReviewFlag.from_stored(f) for f in row.review_flags or ()),
         parse_warnings=tuple(row.parse_warnings or ()),
         site_ids=tuple(row.site_overrides) if row.site_overrides is not None else None,
     )
@@ -118,7 +120,7 @@ class KnowledgeBase:
     """Read access to procedures, the ward and search. Thread-safe; cheap to construct."""
 
     def __init__(self, engine: Engine, *, migrate: bool = True):
-        from knowledge.db import migrate as run_migrations
+        from base.db import migrate as run_migrations
 
         self.engine = engine
         if migrate:
@@ -127,7 +129,7 @@ class KnowledgeBase:
     @classmethod
     def from_settings(cls) -> "KnowledgeBase":
         """The knowledge base at `DATABASE_URL` (SQLite under var/ by default)."""
-        from knowledge.db import get_engine
+        from base.db import get_engine
 
         return cls(get_engine())
 
@@ -211,6 +213,14 @@ class KnowledgeBase:
             closures=tuple(ClosureInfo(site_id=c.site_id, start=c.start, end=c.end, reason=c.reason) for c in closure_rows),
             popular=tuple(row.popular) if row.popular is not None else None,
         )
+
+    def card_view(self, code: str) -> Optional[CardView]:
+        """The clerk's card for one procedure (card, ward and where to submit), or None for an unknown code."""
+        card = self.card(code)
+        if card is None:
+            return None
+        ward = self.ward()
+        return CardView(card=card, ward=ward, sites=tuple(self.sites_for(card.code, ward)))
 
     def sites_for(self, code: str, ward: Optional[WardInfo] = None) -> list[SiteInfo]:
         """Where to submit: the procedure's own sites, else sites receiving its field, else the "*" sites.

@@ -117,8 +117,8 @@ def render_text(view: CardView) -> str:
         if online and view.ward.national_portal:
             lines.append(f"  • Trực tuyến: {view.ward.national_portal}" + (" hoặc ứng dụng VNeID" if view.ward.vneid else ""))
     lines += ["", f"Nguồn: {view.source_line()}"]
-    if card.review_flags:
-        lines.append("Cần xem lại: " + "; ".join(card.review_flags))
+    if card.open_flags():
+        lines.append("Cần xem lại: " + "; ".join(flag.note for flag in card.open_flags()))
     if card.parse_warnings:
         lines.append(f"Cảnh báo khi nhập dữ liệu: {len(card.parse_warnings)} (xem --json)")
     return "\n".join(lines)

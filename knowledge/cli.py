@@ -23,7 +23,7 @@ def _echo_json(data) -> None:
 
 
 def _engine():
-    from knowledge.db import get_engine, migrate
+    from base.db import get_engine, migrate
 
     engine = get_engine()
     migrate(engine=engine)
@@ -40,7 +40,7 @@ def kb_group() -> None:
 @click.option("--check", is_flag=True, help="Chỉ kiểm tra dữ liệu, không ghi vào cơ sở dữ liệu.")
 def load_command(path: Optional[Path], check: bool) -> None:
     """Kiểm tra rồi nạp dữ liệu thủ tục đã biên soạn (YAML). Có lỗi thì không thay đổi gì."""
-    from bot.settings import get_settings
+    from base.settings import get_settings
     from knowledge.loader import LoadFailed, load_curated
 
     root = path or get_settings().knowledge_data_dir
@@ -106,7 +106,7 @@ def import_command(file: Path, quiet: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def stats_command(as_json: bool) -> None:
     """Số thủ tục theo trạng thái, giấy tờ, cách nộp, điểm tiếp nhận; các mục quá hạn kiểm tra."""
-    from bot.settings import get_settings
+    from base.settings import get_settings
     from knowledge.stats import collect_stats
 
     stats = collect_stats(_engine(), get_settings().review_max_age_days)
@@ -126,6 +126,11 @@ def stats_command(as_json: bool) -> None:
             f"Hồ sơ gốc không ghi thời hạn (đã đánh dấu cần xem lại): {len(stats['without_time_limit'])} — "
             + ", ".join(stats["without_time_limit"])
         )
+    flags = stats["review_flags"]
+    click.echo(f"Cờ rà soát: {flags['resolved']} đã giải quyết theo văn bản pháp luật, {flags['open']} còn mở "
+               f"ở {flags['open_entries']} thủ tục")
+    for item in stats["flagged"]:
+        click.echo(f"  {item['code']}: {'; '.join(item['open'])}")
     if stats["incomplete"]:
         click.echo(f"Thiếu thông tin bắt buộc: {len(stats['incomplete'])}")
         for item in stats["incomplete"]:
@@ -181,11 +186,11 @@ def choose(hits) -> tuple[Optional[str], list]:
 def tra_command(text: str, as_json: bool, print_file: Optional[Path]) -> None:
     """Tra cứu nhanh cho cán bộ: mã thủ tục hoặc câu hỏi tự do → thẻ thủ tục."""
     from knowledge.api import KnowledgeBase
-    from knowledge.card import CardView, render_html, render_json, render_text
+    from knowledge.card import render_html, render_json, render_text
 
     kb = KnowledgeBase(_engine(), migrate=False)
-    card = kb.card(text) if text.strip()[:1].isdigit() else None
-    if card is None:
+    view = kb.card_view(text) if text.strip()[:1].isdigit() else None
+    if view is None:
         hits = kb.search(text, 5)
         code, candidates = choose(hits)
         if code is None:
@@ -198,9 +203,7 @@ def tra_command(text: str, as_json: bool, print_file: Optional[Path]) -> None:
             else:
                 click.echo("Không tìm thấy thủ tục phù hợp.")
             sys.exit(2)
-        card = kb.card(code)
-    ward = kb.ward()
-    view = CardView(card=card, ward=ward, sites=tuple(kb.sites_for(card.code, ward)))
+        view = kb.card_view(code)
     if print_file is not None:
         print_file.parent.mkdir(parents=True, exist_ok=True)
         print_file.write_text(render_html(view), encoding="utf-8")

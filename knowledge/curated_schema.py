@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Optional
 
+from knowledge.types import FLAG_FACETS, FLAG_OPEN, FLAG_RESOLVED, ReviewFlag
 from knowledge.yaml_lines import LineDict, LineList, load_yaml_with_lines
 
 DOC_GROUPS = ("submit", "present", "note")
@@ -78,7 +79,7 @@ class ProcedureSpec:
     source_url: Optional[str]
     reviewed: date
     reviewer: Optional[str]
-    review_flags: list[str]
+    review_flags: list[ReviewFlag]
     path: str
     line: int
     sites_line: int = 0
@@ -358,6 +359,43 @@ def _read_channels(reader: _Reader, proc: LineDict) -> list[ChannelSpec]:
     return channels
 
 
+_FLAG_KEYS = ("note", "facets", "status", "resolution", "basis", "reason")
+
+
+def _read_review_flags(reader: _Reader, proc: LineDict) -> list[ReviewFlag]:
+    """Each flag says what it concerns and whether the law settles it (resolved, with the article) or not (why)."""
+    raw = proc.get("review_flags")
+    if raw is None:
+        return []
+    if not isinstance(raw, LineList):
+        reader.error(proc.line_of("review_flags"), "'review_flags' phải là danh sách")
+        return []
+    flags = []
+    for index, item in enumerate(raw):
+        if isinstance(item, str) and item.strip():  # TRANSITION: a bare note is an open doubt about every facet
+            flags.append(ReviewFlag(note=item.strip(), facets=FLAG_FACETS))
+            continue
+        flag = reader.mapping(item, raw.line_of(index), f"mục {index + 1} của 'review_flags'")
+        if flag is None:
+            continue
+        reader.check_keys(flag, _FLAG_KEYS, "review_flags")
+        note = reader.text(flag, "note", required=True)
+        facets = reader.text_list(flag, "facets", required=True)
+        unknown = [f for f in facets if f not in FLAG_FACETS]
+        if unknown:
+            reader.error(flag.line_of("facets"), f"facet không hợp lệ: {', '.join(unknown)} (chọn trong {', '.join(FLAG_FACETS)})")
+        elif not facets and flag.get("facets") is not None:
+            reader.error(flag.line_of("facets"), "'facets' không được để trống")
+        status = reader.text(flag, "status", required=True)
+        if status is not None and status not in (FLAG_OPEN, FLAG_RESOLVED):
+            reader.error(flag.line_of("status"), f"'status' phải là {FLAG_OPEN} hoặc {FLAG_RESOLVED} (đang là {status!r})")
+        required = ("resolution", "basis") if status == FLAG_RESOLVED else ("reason",) if status == FLAG_OPEN else ()
+        values = {key: reader.text(flag, key, required=key in required) for key in ("resolution", "basis", "reason")}
+        if note and facets and not unknown and status in (FLAG_OPEN, FLAG_RESOLVED) and all(values[k] for k in required):
+            flags.append(ReviewFlag(note=note, facets=tuple(facets), status=status, **values))
+    return flags
+
+
 def _read_legal_basis(reader: _Reader, proc: LineDict) -> list[dict]:
     raw = proc.get("legal_basis")
     if raw is None:
@@ -436,7 +474,7 @@ def _read_procedure(reader: _Reader, proc: LineDict, default_field: Optional[str
         source_url=url,
         reviewed=reviewed or date.min,
         reviewer=reviewer,
-        review_flags=reader.text_list(proc, "review_flags"),
+        review_flags=_read_review_flags(reader, proc),
         path=reader.path,
         line=proc.line,
         sites_line=proc.line_of("sites"),

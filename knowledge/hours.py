@@ -47,7 +47,7 @@ class OpeningState:
 
 
 def _timezone() -> ZoneInfo:
-    from bot.settings import get_settings
+    from base.settings import get_settings
 
     return ZoneInfo(get_settings().timezone)
 

@@ -24,6 +24,7 @@ from knowledge.models import (
     RequiredDocument,
     SubmissionChannel,
 )
+from knowledge.types import ReviewFlag
 
 BATCH_SIZE = 500
 
@@ -77,7 +78,8 @@ def _row(parsed: ParsedRecord, source_file: str, now: datetime) -> Procedure:
         reviewed=None,
         reviewer=None,
         status=STATUS_IMPORTED,
-        review_flags=parsed.review_flags,
+        # The parser's flags are about the channels table: time limits that differ by channel.
+        review_flags=[ReviewFlag(note=flag, facets=("time",)).to_stored() for flag in parsed.review_flags],
         parse_warnings=parsed.warnings,
         source_file=source_file,
         updated_at=now,
@@ -132,7 +134,7 @@ def import_catalogue(
     engine: Engine, path: Path, progress: Optional[Callable[[Iterable], Iterable]] = None
 ) -> ImportReport:
     """Parse every record, then replace the imported rows of those codes in one transaction."""
-    from knowledge.db import migrate, session_factory
+    from base.db import migrate, session_factory
     from knowledge.loader import delete_procedures
 
     migrate(engine=engine)

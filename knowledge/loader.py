@@ -63,7 +63,7 @@ def _procedure_row(spec: ProcedureSpec, now: datetime) -> Procedure:
         reviewed=spec.reviewed,
         reviewer=spec.reviewer,
         status=STATUS_CURATED,
-        review_flags=list(spec.review_flags),
+        review_flags=[flag.to_stored() for flag in spec.review_flags],
         parse_warnings=[],
         source_file=spec.path,
         updated_at=now,
@@ -163,7 +163,7 @@ def _check_sites_against_db(session: Session, curated: CuratedSet) -> list[LoadE
 
 def load_curated(engine: Engine, root: Path) -> LoadReport:
     """Validate everything under `root`, then write it in one transaction. Raises LoadFailed, changing nothing."""
-    from knowledge.db import migrate, session_factory
+    from base.db import migrate, session_factory
 
     migrate(engine=engine)
     curated = read_curated(Path(root))

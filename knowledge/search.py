@@ -337,7 +337,7 @@ def load_documents(engine) -> list[IndexDocument]:
 def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
     """The cached index for an engine; rebuilt when the stored data's fingerprint changed."""
     if refresh_seconds is None:
-        from bot.settings import get_settings
+        from base.settings import get_settings
 
         refresh_seconds = get_settings().knowledge_refresh_s
     key = _engine_key(engine)
@@ -370,13 +370,13 @@ def _is_settings_database(key: str) -> bool:
     temporary databases stay in memory so they leave no files behind."""
     from sqlalchemy.engine import make_url
 
-    from bot.settings import get_settings
+    from base.settings import get_settings
 
     return key == make_url(get_settings().database_url).render_as_string(hide_password=True)
 
 
 def _disk_cache_path(key: str):
-    from bot.settings import get_settings
+    from base.settings import get_settings
 
     return get_settings().knowledge_cache_dir / "search-index.pickle"
 

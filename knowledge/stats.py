@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from knowledge.models import STATUS_CURATED, Procedure, RequiredDocument, Site, SubmissionChannel
+from knowledge.types import ReviewFlag
 
 
 def _has_time_limit(procedure: Procedure) -> bool:
@@ -35,7 +36,7 @@ def _incomplete(procedure: Procedure) -> list[str]:
 
 
 def collect_stats(engine: Engine, max_age_days: int, today: Optional[date] = None) -> dict:
-    from knowledge.db import session_factory
+    from base.db import session_factory
 
     today = today or date.today()
     cutoff = today - timedelta(days=max_age_days)
@@ -53,7 +54,11 @@ def collect_stats(engine: Engine, max_age_days: int, today: Optional[date] = Non
             if p.reviewed is None or p.reviewed < cutoff
         ]
         incomplete = [{"code": p.code, "missing": m} for p in curated if (m := _incomplete(p))]
-        flagged = [{"code": p.code, "flags": list(p.review_flags)} for p in curated if p.review_flags]
+        flags = {p.code: [ReviewFlag.from_stored(f) for f in p.review_flags or ()] for p in curated}
+        flagged = [{"code": code, "open": [f.note for f in items if f.is_open],
+                    "resolved": sum(1 for f in items if not f.is_open)}
+                   for code, items in flags.items() if any(f.is_open for f in items)]
+        resolved_flags = sum(1 for items in flags.values() for f in items if not f.is_open)
         without_time_limit = [p.code for p in curated if not _has_time_limit(p)]
         incomplete_codes = {item["code"] for item in incomplete}
         # complete = documents, a channel with a time limit, a fee statement, a source decision and a review date
@@ -69,4 +74,7 @@ def collect_stats(engine: Engine, max_age_days: int, today: Optional[date] = Non
         "incomplete": incomplete,
         "without_time_limit": without_time_limit,
         "flagged": flagged,
+        # Entries with at least one open flag (issue 12: at most 10 % of curated) and flags settled by law.
+        "review_flags": {"open_entries": len(flagged), "open": sum(len(item["open"]) for item in flagged),
+                         "resolved": resolved_flags},
     }

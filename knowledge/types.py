@@ -57,6 +57,41 @@ class ChannelInfo:
     description: Optional[str]
 
 
+FLAG_FACETS = ("documents", "fee", "time", "where", "online", "steps", "result", "legal_basis", "conditions")
+FLAG_OPEN, FLAG_RESOLVED = "open", "resolved"
+
+
+@dataclass(frozen=True)
+class ReviewFlag:
+    """A doubt found in the national record: resolved (with the article that settles it) or open (with why)."""
+
+    note: str  # what is uncertain; shown to citizens beside the facets it concerns while open
+    facets: tuple[str, ...]  # answer facets it concerns (FLAG_FACETS)
+    status: str = FLAG_OPEN
+    resolution: Optional[str] = None  # resolved: what the entry now says
+    basis: Optional[str] = None  # resolved: the article of law or decree that settles it
+    reason: Optional[str] = None  # open: why it cannot be settled from the law
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != FLAG_RESOLVED
+
+    def concerns(self, facet: str) -> bool:
+        return facet in self.facets
+
+    @classmethod
+    def from_stored(cls, value: Any) -> "ReviewFlag":
+        """A stored flag: a mapping, or a bare note (imported records, rows written before flags had facets)."""
+        if isinstance(value, dict):
+            return cls(note=str(value.get("note") or ""), facets=tuple(value.get("facets") or FLAG_FACETS),
+                       status=str(value.get("status") or FLAG_OPEN), resolution=value.get("resolution"),
+                       basis=value.get("basis"), reason=value.get("reason"))
+        return cls(note=str(value), facets=FLAG_FACETS)
+
+    def to_stored(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None} | {"facets": list(self.facets)}
+
+
 @dataclass(frozen=True)
 class SourceInfo:
     decision: Optional[str]
@@ -82,9 +117,13 @@ class ProcedureCard:
     channels: tuple[ChannelInfo, ...]
     source: SourceInfo
     status: str
-    review_flags: tuple[str, ...]
+    review_flags: tuple[ReviewFlag, ...]
     parse_warnings: tuple[str, ...] = ()
     site_ids: Optional[tuple[str, ...]] = None  # procedure-specific sites (overrides field routing)
+
+    def open_flags(self, facet: Optional[str] = None) -> tuple[ReviewFlag, ...]:
+        """Open review flags, only those concerning `facet` when one is given."""
+        return tuple(f for f in self.review_flags if f.is_open and (facet is None or f.concerns(facet)))
 
 
 Interval = tuple[time, time]

@@ -2,7 +2,7 @@
 
 Each package keeps its own declarative Base and its own migration branch (branch_label "knowledge", "dossiers",
 "conversations"); this file only gathers their metadata for autogenerate and runs migrations on the configured URL.
-Upgrade with `alembic upgrade heads` (or `knowledge.db.migrate()`).
+Upgrade with `alembic upgrade heads` (or `base.db.migrate()`).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 # Modules that define a `Base` (or `metadata`) whose tables live in this database.
-METADATA_MODULES = ["knowledge.models", "dossiers.models", "actions.conversation_store"]
+METADATA_MODULES = ["knowledge.models", "dossiers.models", "handoff.store"]
 
 config = context.config
 if config.config_file_name and not config.attributes.get("connection"):
@@ -52,7 +52,7 @@ def _database_url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from bot.settings import get_settings
+    from base.settings import get_settings
 
     return get_settings().database_url
 
@@ -95,7 +95,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run_with(connection)
         return
-    from knowledge.db import make_engine
+    from base.db import make_engine
 
     engine = make_engine(_database_url())
     try:

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from bot.settings import PROJECT_ROOT
+from base.settings import PROJECT_ROOT
 
 E2E_WARD = Path(__file__).parent / "e2e" / "fixtures" / "ward.yml"
 

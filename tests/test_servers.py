@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from bot.servers import BotServers
-from bot.settings import Settings
+from base.settings import Settings
 
 
 def test_sigterm_stops_both_children(tmp_path):

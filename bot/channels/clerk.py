@@ -29,8 +29,8 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from bot.channels.conversation_control import RasaConversationControl
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.static_files import security_headers, serve_web_file
-from bot.privacy import install_log_masking
-from bot.settings import get_settings
+from base.privacy import install_log_masking
+from base.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class ClerkServices:
 
 
 def default_services() -> ClerkServices:
-    from actions.conversation_store import ConversationStore, close_and_resume
+    from handoff.store import ConversationStore, close_and_resume
     from knowledge.api import KnowledgeBase
 
     return ClerkServices(KnowledgeBase.from_settings, ConversationStore.from_settings, close_and_resume)
@@ -260,18 +260,8 @@ class ClerkInput(InputChannel):
         return _json({"query": query, "popular": not query, "results": results})
 
     async def _card_view(self, code: str) -> Any:
-        from knowledge.card import CardView
-
         knowledge = self._service("knowledge")
-
-        def build() -> Any:
-            card = knowledge.card(code)
-            if card is None:
-                return None
-            ward = knowledge.ward()
-            return CardView(card=card, ward=ward, sites=tuple(knowledge.sites_for(card.code, ward)))
-
-        return await self._in_thread(build)
+        return await self._in_thread(lambda: knowledge.card_view(code))
 
     async def _card(self, code: str) -> HTTPResponse:
         try:
@@ -309,7 +299,7 @@ class ClerkInput(InputChannel):
         return _json({"tickets": [ticket_payload(t) for t in tickets]})
 
     async def _close_ticket(self, request: Request, ticket_id: int) -> HTTPResponse:
-        from actions.conversation_store import ResumeError
+        from handoff.store import ResumeError
 
         store = self._service("tickets")
         try:
@@ -374,7 +364,7 @@ def card_payload(view: Any) -> Dict[str, Any]:
         "legal_basis": [{"code": ref.code, "title": ref.title} for ref in card.legal_basis],
         "source": view.source_line(),
         "source_url": card.source.url,
-        "review_flags": list(card.review_flags),
+        "review_flags": [flag.note for flag in card.open_flags()],  # open doubts only: resolved ones are settled
     }
 
 

@@ -20,8 +20,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.http_body import BodyTooLarge, read_body_limited
-from bot.privacy import install_log_masking
-from bot.settings import Settings, get_settings
+from base.privacy import install_log_masking
+from base.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 install_log_masking()

@@ -22,7 +22,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from bot.channels import texts
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.static_files import serve_web_file
-from bot.privacy import install_log_masking
+from base.privacy import install_log_masking
 
 logger = logging.getLogger(__name__)
 

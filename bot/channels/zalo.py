@@ -3,7 +3,7 @@
 The webhook must answer within 2 seconds or Zalo redelivers (and eventually disables the webhook), so the handler
 only checks the signature, parses, drops duplicate deliveries and answers 200; the event is handled in a background
 task. Configured in credentials.yml as `bot.channels.zalo.ZaloInput:`; all secrets come from the environment
-(bot/settings.py, docs/channels.md).
+(base/settings.py, docs/channels.md).
 """
 from __future__ import annotations
 
@@ -22,15 +22,16 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
 from bot.channels import texts
 from bot.channels.conversation_control import ConversationControl, RasaConversationControl
-from bot.channels.dedupe import DELIVERY_TTL_S, DeliveryDeduplicator, KeyStore, key_store_from_settings
+from base.keystore import KeyStore, key_store_from_settings
+from bot.channels.dedupe import DELIVERY_TTL_S, DeliveryDeduplicator
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.zalo_client import ZaloClient, ZaloOAuthClient, masked_user_id
 from bot.channels.zalo_format import MAX_BUTTONS, build_button_message, split_text
 from bot.channels.zalo_signature import body_timestamp, signature_is_valid
 from bot.channels.zalo_state import OfferedOptions, SentMessageRegistry
 from bot.channels.zalo_tokens import TokenManager, bootstrap_tokens_from_settings, token_store_from_settings
-from bot.privacy import install_log_masking
-from bot.settings import Settings, get_settings
+from base.privacy import install_log_masking
+from base.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class ZaloInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ZaloInput":
-        """credentials.yml holds no secrets for this channel; everything comes from bot/settings.py."""
+        """credentials.yml holds no secrets for this channel; everything comes from base/settings.py."""
         install_log_masking()  # user ids, phone numbers in texts and tracebacks are masked in this process's logs
         return cls.from_settings(get_settings())
 

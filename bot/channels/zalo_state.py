@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import List, Optional
 
-from bot.channels.dedupe import KeyStore
+from base.keystore import KeyStore
 
 SENT_TTL_S = 15 * 60
 OPTIONS_TTL_S = 60 * 60

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable, Optional, Protocol
 
-from bot.settings import Settings, get_settings
+from base.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from bot.settings import PROJECT_ROOT, get_settings
+from base.settings import PROJECT_ROOT, get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -26,7 +26,7 @@ def knowledge_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def loaded_kb(knowledge_root, tmp_path_factory):
     """A SQLite knowledge base loaded once; DATABASE_URL points at it for the whole session of action tests."""
-    from knowledge.db import get_engine
+    from base.db import get_engine
     from knowledge.loader import load_curated
 
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'actions.db'}"

@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from actions import services
 from actions import templates as T
-from actions.conversation_store import TICKET_CALLBACK, TICKET_OPEN
+from handoff.store import TICKET_CALLBACK, TICKET_OPEN
 from actions.handoff import ActionRequestHuman, ActionSubmitHandoff, ValidateHandoffForm, normalise_contact
 from tests.actions.conftest import make_tracker, run_action, slot_events
 from tests.actions.test_guidance import local
@@ -68,7 +68,7 @@ def test_invalid_contact_is_asked_again():
 
 
 def test_closing_a_ticket_resumes_the_conversation_through_the_rasa_api(monkeypatch):
-    from actions import conversation_store as store_module
+    from handoff import store as store_module
 
     calls = []
     monkeypatch.setattr(store_module, "resume_conversation", lambda sender, **kw: calls.append(sender))

@@ -74,7 +74,7 @@ def screenshot(page, name: str) -> Path:
 @pytest.fixture(scope="session")
 def knowledge_db(tmp_path_factory) -> str:
     """The project's curated knowledge data loaded into a throw-away SQLite database."""
-    from knowledge.db import make_engine
+    from base.db import make_engine
     from knowledge.loader import load_curated
 
     url = f"sqlite:///{tmp_path_factory.mktemp('browser-kb') / 'kb.db'}"

@@ -18,8 +18,8 @@ def desk_page(chromium):
 
 
 def test_login_search_card_checklist_and_tickets(desk_page, chat_backend, knowledge_db):
-    from actions.conversation_store import ConversationStore
-    from knowledge.db import make_engine
+    from handoff.store import ConversationStore
+    from base.db import make_engine
 
     engine = make_engine(knowledge_db)
     store = ConversationStore(engine)

@@ -72,8 +72,8 @@ def test_clerk_search_on_the_real_server(chromium, running_bot):
 
 
 def test_clerk_closing_the_ticket_lets_the_bot_answer_again(page, chromium, running_bot):
-    from actions.conversation_store import ConversationStore
-    from knowledge.db import get_engine
+    from handoff.store import ConversationStore
+    from base.db import get_engine
 
     page.goto(running_bot.rasa_url + "/chat/")
     ask(page, "cho tôi gặp cán bộ")

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 import aiohttp
 import pytest
 
-from bot.channels.dedupe import InMemoryKeyStore, KeyStore
+from base.keystore import InMemoryKeyStore, KeyStore
 from bot.channels.zalo import ZaloInput
 from bot.channels.zalo_client import ZaloClient, ZaloOAuthClient
 from bot.channels.zalo_signature import signature_header

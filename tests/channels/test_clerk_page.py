@@ -17,7 +17,7 @@ TOKEN = "clerk-token-for-tests-7f3a"
 
 @pytest.fixture(scope="module")
 def knowledge_engine(tmp_path_factory):
-    from knowledge.db import make_engine
+    from base.db import make_engine
     from knowledge.loader import load_curated
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('clerk') / 'kb.db'}")
@@ -39,7 +39,7 @@ class FakeRasaApi:
 
 @pytest.fixture
 async def clerk(knowledge_engine):
-    from actions.conversation_store import ConversationStore, close_and_resume
+    from handoff.store import ConversationStore, close_and_resume
     from knowledge.api import KnowledgeBase
 
     rasa = FakeRasaApi()

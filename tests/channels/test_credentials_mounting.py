@@ -15,7 +15,7 @@ async def test_channels_from_credentials_mount_at_documented_urls(monkeypatch):
     from rasa.core.run import create_http_input_channels
     from sanic import Sanic
 
-    from bot.settings import get_settings
+    from base.settings import get_settings
 
     monkeypatch.delenv("REDIS_URL", raising=False)
     get_settings.cache_clear()

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from bot.channels.dedupe import DeliveryDeduplicator, InMemoryKeyStore, RedisKeyStore
+from base.keystore import InMemoryKeyStore, RedisKeyStore
+from bot.channels.dedupe import DeliveryDeduplicator
 from bot.channels.zalo_client import ZaloOAuthClient
 from bot.channels.zalo_format import MAX_TEXT_CHARS, build_button_message, split_text
 from bot.channels.zalo_signature import compute_mac, signature_is_valid

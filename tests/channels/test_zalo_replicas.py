@@ -7,7 +7,7 @@ import uuid
 import aiohttp
 import pytest
 
-from bot.channels.dedupe import RedisKeyStore
+from base.keystore import RedisKeyStore
 from bot.channels.zalo_signature import signature_header
 from tests.channels.conftest import APP_ID, APP_SECRET, OA_SECRET, USER_ID, make_zalo_channel, text_event
 from tests.fakes.channel_app import EchoAgent, RunningApp, SetConversationControl, build_app

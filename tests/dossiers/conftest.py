@@ -71,7 +71,7 @@ def postgres_url():
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
     url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
     yield url
-    from knowledge.db import _engines
+    from base.db import _engines
 
     engine = _engines.pop(url, None)
     if engine is not None:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.settings import get_settings
+from base.settings import get_settings
 from dossiers.cli import register
 from dossiers.importer import import_file
 from dossiers.models import Dossier, StateChange

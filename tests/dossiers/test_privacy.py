@@ -13,7 +13,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions import dossier_status
-from bot.privacy import install_log_masking, mask_text, scrub_reply
+from base.privacy import install_log_masking, mask_text, scrub_reply
 from bot.tracker_store import MaskingTrackerStore
 from dossiers.external import ExternalDossierSource
 from dossiers.importer import import_file

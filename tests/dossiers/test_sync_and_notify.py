@@ -16,7 +16,7 @@ from sanic import Sanic
 
 from actions import dossier_status
 from bot.channels.dossier_sync import DossierSyncInput
-from bot.settings import Settings
+from base.settings import Settings
 from dossiers.notify import RasaNotifier
 from dossiers.store import DossierStore
 from tests.dossiers.conftest import FAKE_PEOPLE, SALT, FakeDirectory

@@ -65,8 +65,8 @@ def test_two_misses_offer_menu_and_clerk(running_bot):
 
 
 def test_handoff_silences_bot_until_ticket_closed(running_bot):
-    from actions.conversation_store import ConversationStore, close_and_resume
-    from knowledge.db import get_engine
+    from handoff.store import ConversationStore, close_and_resume
+    from base.db import get_engine
 
     sender = new_sender()
     opened = running_bot.send("cho tôi gặp cán bộ", sender)

@@ -14,7 +14,7 @@ MIN_CORRECT = 0.90
 
 def test_held_out_questions_are_answered_with_the_right_procedure_and_facet(running_bot):
     from knowledge.api import KnowledgeBase
-    from knowledge.db import get_engine
+    from base.db import get_engine
 
     curated = set(KnowledgeBase(get_engine(running_bot.database_url)).codes(status="curated"))
     questions = [q for q in load_questions(QUESTIONS) if q["code"] in curated]

@@ -27,9 +27,9 @@ def main() -> None:
     parser.add_argument("--clerk-token", required=True)
     args = parser.parse_args()
 
-    from actions.conversation_store import ConversationStore
+    from handoff.store import ConversationStore
     from knowledge.api import KnowledgeBase
-    from knowledge.db import make_engine
+    from base.db import make_engine
 
     engine = make_engine(args.db)
     agent = EchoAgent()

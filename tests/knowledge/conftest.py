@@ -22,7 +22,7 @@ def _isolated_settings(tmp_path_factory):
     """Search-index cache in a temporary directory, and settings re-read for this session."""
     import os
 
-    from bot.settings import get_settings
+    from base.settings import get_settings
 
     previous = os.environ.get("KNOWLEDGE_CACHE_DIR")
     os.environ["KNOWLEDGE_CACHE_DIR"] = str(tmp_path_factory.mktemp("kb-cache"))
@@ -48,7 +48,7 @@ def pg_database():
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
     yield f"{PG_SERVER}/{name}"
-    from knowledge.db import _engines
+    from base.db import _engines
 
     for url, engine in list(_engines.items()):
         if name in url:
@@ -81,7 +81,7 @@ def db_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def engine(db_url):
-    from knowledge.db import make_engine, migrate
+    from base.db import make_engine, migrate
 
     engine = make_engine(db_url)
     migrate(engine=engine)

@@ -23,7 +23,7 @@ def cli_group():
 @pytest.fixture
 def run(cli_group, db_url, monkeypatch):
     """Invoke a command against the test database (DATABASE_URL through settings)."""
-    from bot.settings import get_settings
+    from base.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", db_url)
     get_settings.cache_clear()

@@ -187,7 +187,7 @@ def test_full_national_catalogue_does_not_touch_curated_entries(loaded):
     # The record that lists 17/20/27 days by channel keeps each channel's value and is flagged for review.
     land = kb.card("1.013978")
     assert sorted(c.time_limit.value for c in land.channels if c.time_limit) == [17, 20, 27]
-    assert any("17/20/27" in flag for flag in land.review_flags)
+    assert any("17/20/27" in flag.note and flag.concerns("time") for flag in land.review_flags)
     # A death registration fee is set by the province: said so, never a number.
     death = parse_record(_shared_record("1.000656"))
     assert {c.fee_kind for c in death.channels} == {"province"} and all(c.fee_amount is None for c in death.channels)

@@ -77,7 +77,7 @@ def test_removed_entry_disappears_on_reload(engine, data_dir):
 
 
 def _add_imported(engine, code: str, name: str) -> None:
-    from knowledge.db import session_factory
+    from base.db import session_factory
 
     with session_factory(engine)() as session, session.begin():
         session.add(Procedure(code=code, name=name, official_name=name, field="Khác", status=STATUS_IMPORTED))
@@ -247,11 +247,31 @@ def test_missing_time_limit_needs_a_review_flag(engine, data_dir):
     assert any(e.startswith(f"{shown(path)}:{line}: cần ít nhất một cách nộp có 'time_limit'") for e in errors), errors
     source = "    source: {decision: 5548/QĐ-BCA, reviewed: 2026-06-10}\n"  # the last entry is 1.004194
     head, tail = path.read_text(encoding="utf-8").rsplit(source, 1)
-    path.write_text(head + source + "    review_flags: [Hồ sơ gốc không ghi thời hạn giải quyết]\n" + tail,
-                    encoding="utf-8")
+    flag = ("    review_flags:\n    - {note: Hồ sơ gốc không ghi thời hạn giải quyết, facets: [time], status: open,\n"
+            "       reason: Văn bản quy định không nêu thời hạn}\n")
+    path.write_text(head + source + flag + tail, encoding="utf-8")
     load_curated(engine, data_dir)
     from knowledge.api import KnowledgeBase
 
     card = KnowledgeBase(engine).card("1.004194")
     assert all(c.time_limit is None for c in card.channels)
-    assert card.review_flags == ("Hồ sơ gốc không ghi thời hạn giải quyết",)
+    assert [(f.note, f.facets, f.is_open) for f in card.review_flags] == [
+        ("Hồ sơ gốc không ghi thời hạn giải quyết", ("time",), True)]
+    assert card.open_flags("time") and not card.open_flags("documents")
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("{note: x, facets: [time], status: resolved, basis: Điều 16 Luật Hộ tịch}", "thiếu trường bắt buộc 'resolution'"),
+    ("{note: x, facets: [time], status: resolved, resolution: y}", "thiếu trường bắt buộc 'basis'"),
+    ("{note: x, facets: [time], status: open}", "thiếu trường bắt buộc 'reason'"),
+    ("{note: x, facets: [tiem], status: open, reason: y}", "facet không hợp lệ: tiem"),
+    ("{note: x, facets: [time], status: maybe, reason: y}", "'status' phải là open hoặc resolved"),
+])
+def test_review_flags_say_what_they_concern_and_how_they_end(engine, data_dir, flag, message):
+    path = data_dir / "procedures/cu-tru.yml"
+    source = "    source: {decision: 5548/QĐ-BCA, reviewed: 2026-06-10}\n"
+    head, tail = path.read_text(encoding="utf-8").rsplit(source, 1)
+    path.write_text(head + source + f"    review_flags:\n    - {flag}\n" + tail, encoding="utf-8")
+    line = line_of(path, "review_flags:") + 1
+    errors = expect_failure(engine, data_dir)
+    assert any(e.startswith(f"{shown(path)}:{line}: {message}") for e in errors), errors

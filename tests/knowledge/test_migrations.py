@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_migrate_creates_the_knowledge_tables_and_is_idempotent(db_url):
-    from knowledge.db import _revision_graph, forget_migrations, make_engine, migrate
+    from base.db import _revision_graph, forget_migrations, make_engine, migrate
 
     engine = make_engine(db_url)
     migrate(engine=engine)
@@ -36,7 +36,7 @@ def test_alembic_command_line_upgrades_heads(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    from knowledge.db import make_engine
+    from base.db import make_engine
 
     engine = make_engine(url)
     assert "kb_procedures" in inspect(engine).get_table_names()
@@ -45,7 +45,7 @@ def test_alembic_command_line_upgrades_heads(tmp_path):
 
 def test_env_lists_package_metadata_and_skips_only_missing_modules():
     source = (ROOT / "migrations" / "env.py").read_text(encoding="utf-8")
-    assert 'METADATA_MODULES = ["knowledge.models", "dossiers.models", "actions.conversation_store"]' in source
+    assert 'METADATA_MODULES = ["knowledge.models", "dossiers.models", "handoff.store"]' in source
     assert "find_spec" in source and "except ImportError" not in source
 
 

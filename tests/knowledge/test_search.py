@@ -101,7 +101,7 @@ def test_search_through_api_on_both_databases(kb):
 
 
 def test_disk_cache_only_for_the_configured_database_and_checked_by_fingerprint(loaded, db_url, monkeypatch, tmp_path):
-    from bot.settings import get_settings
+    from base.settings import get_settings
     from knowledge import search
 
     cache_dir = tmp_path / "cache"

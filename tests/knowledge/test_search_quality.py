@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def shipped_kb(tmp_path_factory):
     from knowledge.api import KnowledgeBase
-    from knowledge.db import make_engine
+    from base.db import make_engine
     from knowledge.loader import load_curated
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('quality') / 'kb.db'}")
@@ -34,7 +34,7 @@ def shipped_kb_with_catalogue(tmp_path_factory):
     if not catalogue.exists():
         pytest.skip(f"national catalogue not found at {catalogue}")
     from knowledge.api import KnowledgeBase
-    from knowledge.db import make_engine
+    from base.db import make_engine
     from knowledge.importer import import_catalogue
     from knowledge.loader import load_curated
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
+from base.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 STORIES = Path(__file__).parent

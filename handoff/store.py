@@ -16,7 +16,7 @@ from sqlalchemy import Column, DateTime, Integer, String, Text, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base
 
-from bot.settings import get_settings
+from base.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +81,14 @@ class ConversationStore:
     """Tickets and feedback; every method is one short transaction."""
 
     def __init__(self, engine: Engine) -> None:
-        from knowledge.db import migrate, session_factory
+        from base.db import migrate, session_factory
 
         migrate(engine=engine)
         self._sessions = session_factory(engine)
 
     @classmethod
     def from_settings(cls) -> "ConversationStore":
-        from knowledge.db import get_engine
+        from base.db import get_engine
 
         return cls(get_engine())
 

@@ -25,7 +25,7 @@ def database_url(url: Optional[str] = None) -> str:
     """The URL to use: the explicit one, else `DATABASE_URL` through settings."""
     if url:
         return url
-    from bot.settings import get_settings
+    from base.settings import get_settings
 
     return get_settings().database_url
 

@@ -18,7 +18,7 @@ def tickets(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """Danh sách phiếu chuyển cán bộ (mặc định: phiếu đang mở)."""
     if ctx.invoked_subcommand is not None:
         return
-    from actions.conversation_store import ConversationStore
+    from handoff.store import ConversationStore
 
     rows = ConversationStore.from_settings().list_tickets(status=None if show_all else "open")
     if as_json:
@@ -38,7 +38,7 @@ def tickets(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 @click.argument("ticket_id", type=int)
 def close(ticket_id: int) -> None:
     """Đóng phiếu và cho trợ lý trả lời lại cuộc trò chuyện đó."""
-    from actions.conversation_store import ConversationStore, ResumeError, close_and_resume
+    from handoff.store import ConversationStore, ResumeError, close_and_resume
 
     try:
         ticket = close_and_resume(ConversationStore.from_settings(), ticket_id)
