@@ -1,8 +1,8 @@
 """Masking of personal data in logs, stored conversations and anything else written down.
 
 Rules (docs/dossiers.md, "Privacy"): receipt codes keep their agency part and last two digits
-(`H15.50-******-**35`), so a clerk can still tell dossiers apart; phone numbers, 9/12-digit ID numbers (CMND/CCCD) and
-any standalone group of four digits (the last-4 phone digits given as the second factor) are replaced entirely.
+(`H15.50-******-**35`), so a clerk can still tell dossiers apart; e-mail addresses (`****@****`), phone numbers,
+9/12-digit ID numbers (CMND/CCCD) and any standalone group of four digits (the last-4 phone digits given as the second factor) are replaced entirely.
 Digits inside URLs' host:port and national procedure codes (`1.001193`) stay readable.
 """
 from __future__ import annotations
@@ -14,21 +14,27 @@ from typing import Any
 
 MASK = "****"
 
-# Order matters: alternatives are tried left to right at each position.
+# Order matters: alternatives are tried left to right at each position. Every alternative is linear-time on any
+# input (tests/security/test_linear_time.py): an unbounded run may only start where the run itself starts (the
+# lookbehinds), and repetitions that could restart at every position are bounded.
 _PATTERN = re.compile(
-    r"(?P<url>[a-z][a-z0-9+.\-]*://[^\s/'\"]+)"
+    r"(?P<url>(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{0,31}://[^\s/'\"]+)"
+    r"|(?P<email>(?<![\w.+\-])[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,8}(?![\w\-]))"
     r"|(?P<code>(?<![A-Za-z0-9.])(?P<agency>(?:[A-Za-z]\d{2}|\d{2,3})(?:\.(?:[A-Za-z]\d{2}|\d{2,3})){0,3})"
-    r"(?P<sep1>[\s_\-–—]*)(?P<date>\d{6})(?P<sep2>[\s_\-–—]*)(?P<seq>\d{4})(?![A-Za-z0-9]))"
+    r"(?P<sep1>[\s_\-–—]{0,3})(?P<date>\d{6})(?P<sep2>[\s_\-–—]{0,3})(?P<seq>\d{4})(?![A-Za-z0-9]))"
     r"|(?P<proc>(?<![\w.])\d{1,2}\.\d{6}(?![\w.]))"  # national procedure codes (1.001193) are not personal
-    r"|(?P<phone>(?<![\w])\+?(?:\d[\s.\-]?){8,}\d(?![\w]))"
+    r"|(?P<phone>(?<![\w])(?<!\d[\s.\-])\+?\d(?:[\s.\-]?\d){8,}(?![\w]))"  # starts only where the run starts
     r"|(?P<digits>(?<![\w])\d{4,}(?![\w]))",
     re.IGNORECASE,
 )
+EMAIL_MASK = f"{MASK}@{MASK}"
 
 
 def _replace(match: re.Match) -> str:
     if match["url"] or match["proc"]:
         return match.group(0)
+    if match["email"]:
+        return EMAIL_MASK
     if match["code"]:
         if not re.search(r"[A-Za-z.]", match["agency"]):
             return MASK  # a bare digit run is a phone/ID number, not a receipt code
@@ -37,7 +43,7 @@ def _replace(match: re.Match) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Receipt codes partially, phone/ID numbers and 4+ digit groups fully."""
+    """Receipt codes partially; e-mail addresses, phone/ID numbers and 4+ digit groups fully."""
     if not text:
         return text
     return _PATTERN.sub(_replace, text)
@@ -57,7 +63,7 @@ def _replace_long_numbers(match: re.Match) -> str:
 
 def scrub_reply(text: str) -> str:
     """Last line of defence on citizen replies: phone and ID numbers (9+ digits) never leave; receipt codes, dates,
-    amounts and URLs stay as they are."""
+    amounts, URLs and e-mail addresses (replies give the ward's own) stay as they are."""
     return _PATTERN.sub(_replace_long_numbers, text) if text else text
 
 

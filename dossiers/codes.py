@@ -146,8 +146,11 @@ def find_receipt_codes(text: str, today: Optional[date] = None) -> CodeSearch:
         if code not in codes:
             codes.append(code)
     if malformed is None:
+        inside = 0  # spans and matches both come in text order: one pass, linear in the number of each
         for match in _LOOSE.finditer(cleaned):
-            if any(start <= match.start() < end for start, end in spans):
+            while inside < len(spans) and spans[inside][1] <= match.start():
+                inside += 1
+            if inside < len(spans) and spans[inside][0] <= match.start():
                 continue
             if not re.search(r"[A-Za-z.]", match.group(0).split("-")[0]):
                 continue

@@ -21,11 +21,12 @@ from rasa.shared.nlu.training_data.message import Message
 
 from knowledge.text import fold, normalize_syllable
 
-# Spans that must stay whole and must not reach underthesea, which would split or merge them.
+# Spans that must stay whole and must not reach underthesea, which would split or merge them. Linear-time on any input
+# (tests/security/test_linear_time.py): unbounded runs start only where the run starts (lookbehinds).
 _PROTECTED = re.compile(
     r"""
-      (?P<url>(?:https?://|www\.)[^\s<>"']+[^\s<>"'.,;:!?)\]])
-    | (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
+      (?P<url>(?<![\w.])(?:https?://|www\.)[^\s<>"']+[^\s<>"'.,;:!?)\]])
+    | (?P<email>(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+)
     | (?P<receipt>(?<![\w.])(?:[A-Za-z0-9]{1,4}\.){1,4}[A-Za-z0-9]{1,4}(?:\ ?-\ ?|\ )\d{6}(?:\ ?-\ ?|\ )\d{3,6}(?![\w-]))
     | (?P<number>(?<![\w.])\d+(?:[.,/:-]\d+)*(?![\d]))
     | (?P<emoji>[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+)
