@@ -1,4 +1,5 @@
-"""The limits of the dossier lookup, all counted by `base.ratelimit` (shared database or Redis: every replica sees them).
+"""The limits of the dossier lookup, all counted by `base.ratelimit` (shared database or Redis: every replica sees
+them).
 
 | limit | counts | default | when reached |
 |---|---|---|---|

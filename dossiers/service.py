@@ -238,7 +238,8 @@ class DossierService:
         record["updated_at"] = dossier.updated_at
         lock = self.limits.code_lock(dossier.receipt_code)
         record["lock"] = {"locked": lock.locked, "failures": lock.failures, "limit": lock.limit,
-                          "window_s": lock.window_s, "since": self.local_time(lock.since), "until": self.local_time(lock.until)}
+                          "window_s": lock.window_s, "since": self.local_time(lock.since),
+                          "until": self.local_time(lock.until)}
         record["history"] = [
             {"state": change.state, "previous_state": change.previous_state, "changed_at": change.changed_at,
              "source": change.source}

@@ -151,7 +151,8 @@ def test_settings_choose_redis_when_configured(store):
 
 def _validate_request(sender: str, text: str, client: str | None = None) -> dict:
     message = {"text": text, "intent": {"name": "check_dossier_status", "confidence": 0.9}, "entities": []}
-    user = {"event": "user", "text": text, "parse_data": message, "metadata": {"thutuc_client": client} if client else {}}
+    user = {"event": "user", "text": text, "parse_data": message,
+            "metadata": {"thutuc_client": client} if client else {}}
     tracker = {"sender_id": sender, "slots": {"receipt_code": None, "dossier_phone_last4": None,
                                               "dossier_lookup": None, "requested_slot": None},
                "latest_message": message, "events": [user],
