@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from base.settings import PROJECT_ROOT
+from tests.fakes.zalo_bot import zalo_bot  # noqa: F401  (session fixture: the trained bot behind a fake Zalo API)
 
 E2E_WARD = Path(__file__).parent / "e2e" / "fixtures" / "ward.yml"
 
