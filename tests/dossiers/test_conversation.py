@@ -164,3 +164,30 @@ def test_database_outage_gives_a_polite_message(wired, monkeypatch):
     assert reply == [dossier_status.messages.unavailable()]
     assert not talk.active
     assert "tạm gián đoạn" in talk.subscribe()[0]
+
+
+def test_service_and_directory_calls_run_on_the_blocking_pool_not_the_event_loop(wired, monkeypatch):
+    import threading
+
+    threads: list[tuple[str, str]] = []
+
+    def spy(target, name):
+        original = getattr(target, name)
+
+        def call(*args, **kwargs):
+            threads.append((name, threading.current_thread().name))
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(target, name, call)
+
+    for name in ("lookup", "verify", "verified_view"):
+        spy(wired, name)
+    spy(wired.store, "get")
+    directory = FakeDirectory()
+    spy(directory, "procedure_name")
+    dossier_status.set_service(wired, directory)
+    talk = Conversation()
+    talk.say(f"hồ sơ {CODE}", "check_dossier_status")
+    assert "Trạng thái: Đang xử lý" in talk.say("5678")[-1]
+    assert {name for name, _ in threads} == {"lookup", "verify", "verified_view", "get", "procedure_name"}
+    assert all(thread.startswith("thutuc-blocking") for _, thread in threads), threads
