@@ -120,10 +120,9 @@ class LookupLimits:
     def discard(self, attempt: Attempt) -> None:
         self.counter.discard(attempt)
 
-    @staticmethod
-    def raced(attempt: Attempt) -> Optional[WindowState]:
+    def raced(self, attempt: Attempt) -> Optional[WindowState]:
         """A limit (other than the budget) already full before this attempt: refuse it (racing replicas)."""
-        over = [state for state in attempt.states if state.over and state.limit.name != "dossier-budget"]
+        over = [state for state in attempt.states if state.over and state.limit != self.config.budget]
         return max(over, key=lambda state: state.retry_after_s) if over else None
 
     def state_of(self, attempt: Attempt, limit: Limit) -> Optional[WindowState]:

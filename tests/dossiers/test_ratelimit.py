@@ -204,3 +204,35 @@ def test_limits_hold_across_two_action_server_processes(database_url):
     finally:
         stop(first)
         stop(second)
+
+
+@pytest.mark.postgres
+def test_concurrent_guessers_on_one_code_get_no_more_than_five_comparisons(postgres_url, make_service):
+    """24 guessers at once (fresh sender and client each) on PostgreSQL: at most 5 digit comparisons ever happen.
+
+    Racing attempts over-count: one that finds the code's limit already full (counting the others in flight) is
+    refused with the lock message and not counted, so a burst may even end below 5 failures; later guesses fill it."""
+    import threading
+
+    store = DossierStore(postgres_url)
+    feed(store, {"receipt_code": CODE, "state": 4, "phone": "0912345678"})
+    service = make_service(store)
+    for n in range(24):
+        assert service.lookup(f"g-{n}", CODE, f"zalo:{n}").outcome is Outcome.FOUND
+    barrier, outcomes = threading.Barrier(24), []
+
+    def guesser(n: int) -> None:
+        barrier.wait()
+        outcomes.append(service.verify(f"g-{n}", "0000", f"zalo:{n}").outcome)
+
+    threads = [threading.Thread(target=guesser, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 24 and set(outcomes) <= {Outcome.WRONG_FACTOR, Outcome.LOCKED}
+    burst = service.code_lock(CODE).failures
+    assert outcomes.count(Outcome.WRONG_FACTOR) <= burst <= 5
+    for n in range(24, 30):  # one after the other now: the code locks at exactly 5 failures
+        guess(service, f"g-{n}", f"zalo:{n}", CODE, "0000")
+    assert service.code_lock(CODE).failures == 5 and service.code_lock(CODE).locked
