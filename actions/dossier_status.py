@@ -1,13 +1,18 @@
 """Dossier status conversation: the `dossier_form` (code, then second factor) and what follows it.
 
-Action bodies only talk to `dossiers.service.DossierService` (no SQL here). The receipt code never sits in a slot in
-clear: the service remembers, server-side and per sender, which dossier was found/verified; slots only hold a masked
-code and the lookup outcome, which drives `required_slots` (a blocked, unknown or unavailable lookup ends the form).
+Action bodies only talk to `dossiers.service.DossierService` (no SQL here), and only through
+`base.blocking.run_blocking`: its SQL, Redis and provincial-API calls never run on the action server's event loop.
+The receipt code never sits in a slot in clear: the service remembers, server-side and per sender, which dossier was
+found/verified; slots only hold a masked code and the lookup outcome, which drives `required_slots` (a blocked,
+locked, unknown or unavailable lookup ends the form). The client key the channel derived (`thutuc_client` in the
+latest user message's metadata, see `base.clients`) feeds the per-client limits.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
 from typing import Any, Callable, Optional, TypeVar
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -15,6 +20,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from base.blocking import run_blocking
+from base.clients import UNKNOWN_CLIENT, client_from_metadata
 from base.privacy import install_log_masking, mask_receipt_code
 from dossiers import messages
 from dossiers.codes import find_receipt_codes
@@ -31,8 +38,8 @@ CODE_SLOT = "receipt_code"
 FACTOR_SLOT = "dossier_phone_last4"
 OUTCOME_SLOT = "dossier_lookup"
 # Outcomes that end the form early (the reply was already given by the validation action).
-FORM_ENDING = {Outcome.BLOCKED.value, Outcome.UNKNOWN.value, Outcome.UNAVAILABLE.value, Outcome.NO_FACTOR.value,
-               Outcome.VERIFIED.value}
+FORM_ENDING = {Outcome.BLOCKED.value, Outcome.LOCKED.value, Outcome.UNKNOWN.value, Outcome.UNAVAILABLE.value,
+               Outcome.NO_FACTOR.value, Outcome.VERIFIED.value}
 ANSWER_INTENTS = {"inform", "check_dossier_status"}
 ACTIVE_STATES = {DossierState.NEW, DossierState.RECEIVED, DossierState.PROCESSING, DossierState.NEEDS_SUPPLEMENT,
                  DossierState.NEEDS_PAYMENT, DossierState.DONE}
@@ -42,14 +49,18 @@ _DIGITS = re.compile(r"\d")
 REUSE_VERIFIED = "<verified>"
 
 _service: Optional[DossierService] = None
+_service_lock = threading.Lock()
 _directory: Optional[Directory] = None
 
 
 def get_service() -> DossierService:
-    """One service per action-server process (tests replace it with `set_service`)."""
+    """One service per action-server process (tests replace it with `set_service`); built on first use, in the
+    blocking-call pool (it connects to the database and migrates)."""
     global _service
     if _service is None:
-        _service = build_service()
+        with _service_lock:
+            if _service is None:
+                _service = build_service()
     return _service
 
 
@@ -65,13 +76,32 @@ def set_service(service: Optional[DossierService], directory: Optional[Directory
     _service, _directory = service, directory
 
 
-def _guarded(call: Callable[[], T]) -> Optional[T]:
-    """A database or Redis outage must end in a polite message, not a failed action: None means "unavailable"."""
+async def _guarded(call: Callable[[DossierService], T]) -> Optional[T]:
+    """`call(service)` on the blocking-call pool. A database or Redis outage must end in a polite message, not a
+    failed action: None means "unavailable"."""
     try:
-        return call()
+        return await run_blocking(lambda: call(get_service()))
     except Exception as error:  # any backend failure; details stay in the (masked) log
         logger.error("dossier service unavailable: %s: %s", type(error).__name__, error)
         return None
+
+
+def client_of(tracker: Tracker) -> str:
+    """The server-derived client key of the latest user message; the shared "unknown" client when there is none."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            return client_from_metadata(event.get("metadata"))
+    return UNKNOWN_CLIENT
+
+
+async def _slow_down(result) -> None:
+    """While the global failure budget is spent every lookup waits (without blocking the event loop)."""
+    if result is not None and result.delay_s > 0:
+        await asyncio.sleep(result.delay_s)
+
+
+async def _locked_message() -> str:
+    return await run_blocking(messages.locked, get_directory())
 
 
 def _entity(tracker: Tracker, name: str) -> Optional[str]:
@@ -105,7 +135,7 @@ class ValidateDossierForm(FormValidationAction):
             return {CODE_SLOT: search.code or text}  # a new code is always taken, even when digits were asked for
         if requested is None:
             # Activation without a code: reuse the dossier this sender verified a moment ago, else ask for the code.
-            if _guarded(lambda: get_service().verified_view(tracker.sender_id)) is not None:
+            if await _guarded(lambda service: service.verified_view(tracker.sender_id)) is not None:
                 return {CODE_SLOT: REUSE_VERIFIED}
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -131,14 +161,16 @@ class ValidateDossierForm(FormValidationAction):
     async def validate_receipt_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
         if value == REUSE_VERIFIED:
-            view = _guarded(lambda: get_service().verified_view(tracker.sender_id))
+            view = await _guarded(lambda service: service.verified_view(tracker.sender_id))
             if view is not None:
                 return {CODE_SLOT: mask_receipt_code(view.receipt_code), FACTOR_SLOT: "****",
                         OUTCOME_SLOT: Outcome.VERIFIED.value}
             return {CODE_SLOT: None}
         if not value or "*" in str(value):
             return {}  # an already masked value from earlier in the conversation: nothing new to check
-        result = _guarded(lambda: get_service().lookup(tracker.sender_id, str(value)))
+        client = client_of(tracker)
+        result = await _guarded(lambda service: service.lookup(tracker.sender_id, str(value), client))
+        await _slow_down(result)
         if result is None:
             dispatcher.utter_message(text=messages.unavailable())
             return {CODE_SLOT: None, OUTCOME_SLOT: Outcome.UNAVAILABLE.value}
@@ -151,6 +183,8 @@ class ValidateDossierForm(FormValidationAction):
                 dispatcher.utter_message(text=_blocked_message(result))
         elif outcome is Outcome.BLOCKED:
             dispatcher.utter_message(text=_blocked_message(result))
+        elif outcome is Outcome.LOCKED:
+            dispatcher.utter_message(text=await _locked_message())
         elif outcome is Outcome.UNAVAILABLE:
             dispatcher.utter_message(text=messages.unavailable())
         elif outcome is Outcome.NO_FACTOR:
@@ -166,7 +200,9 @@ class ValidateDossierForm(FormValidationAction):
                                            domain: DomainDict) -> dict[str, Any]:
         if not value or "*" in str(value):
             return {}
-        result = _guarded(lambda: get_service().verify(tracker.sender_id, str(value)))
+        client = client_of(tracker)
+        result = await _guarded(lambda service: service.verify(tracker.sender_id, str(value), client))
+        await _slow_down(result)
         if result is None:
             dispatcher.utter_message(text=messages.unavailable())
             return {FACTOR_SLOT: None, CODE_SLOT: None, OUTCOME_SLOT: Outcome.UNAVAILABLE.value}
@@ -178,6 +214,9 @@ class ValidateDossierForm(FormValidationAction):
         if result.outcome is Outcome.BLOCKED:
             dispatcher.utter_message(text=_blocked_message(result))
             return {FACTOR_SLOT: None, CODE_SLOT: None, OUTCOME_SLOT: Outcome.BLOCKED.value}
+        if result.outcome is Outcome.LOCKED:
+            dispatcher.utter_message(text=await _locked_message())
+            return {FACTOR_SLOT: None, CODE_SLOT: None, OUTCOME_SLOT: Outcome.LOCKED.value}
         dispatcher.utter_message(text=messages.expired())
         return {FACTOR_SLOT: None, CODE_SLOT: None, OUTCOME_SLOT: None}
 
@@ -194,11 +233,11 @@ class ActionDossierStatus(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot(OUTCOME_SLOT) == Outcome.VERIFIED.value:
-            view = _guarded(lambda: get_service().verified_view(tracker.sender_id))
+            view = await _guarded(lambda service: service.verified_view(tracker.sender_id))
             if view is None:
                 dispatcher.utter_message(text=messages.expired())
             else:
-                text = messages.status_message(view, get_directory(), get_service().local_now())
+                text = await run_blocking(messages.status_message, view, get_directory(), get_service().local_now())
                 buttons = []
                 if view.state in ACTIVE_STATES:
                     buttons = [{"title": "Báo cho tôi khi có kết quả", "payload": "/subscribe_dossier_updates"}]
@@ -214,7 +253,7 @@ class ActionDossierSubscribe(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         channel = tracker.get_latest_input_channel() or "rest"
-        subscribed = _guarded(lambda: get_service().subscribe(tracker.sender_id, channel))
+        subscribed = await _guarded(lambda service: service.subscribe(tracker.sender_id, channel))
         if subscribed is None:
             dispatcher.utter_message(text=messages.unavailable())
             return []
@@ -233,7 +272,7 @@ class ActionDossierNotify(Action):
         return "action_dossier_notify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        for item in _guarded(lambda: get_service().take_notifications(tracker.sender_id)) or []:
+        for item in await _guarded(lambda service: service.take_notifications(tracker.sender_id)) or []:
             dispatcher.utter_message(text=messages.state_changed(item.receipt_code, DossierState(item.state)))
         return []
 

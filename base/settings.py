@@ -56,6 +56,25 @@ class Settings(BaseSettings):
     dossier_notify_timeout_s: float = Field(5.0, env="DOSSIER_NOTIFY_TIMEOUT")
     # --- end dossier status ---
 
+    # --- second-factor limits and client keys (issue 10: abuse-proof dossier lookup) ---
+    # Wrong second factors per receipt code, across all senders and channels: the code is then locked for chat.
+    dossier_code_failure_limit: int = Field(5, env="DOSSIER_CODE_FAILURE_LIMIT")
+    dossier_code_failure_window_s: int = Field(24 * 3600, env="DOSSIER_CODE_FAILURE_WINDOW")
+    # Wrong second factors per client (IP address or Zalo user), and unknown receipt codes per client.
+    dossier_client_failure_limit: int = Field(20, env="DOSSIER_CLIENT_FAILURE_LIMIT")
+    dossier_client_unknown_limit: int = Field(10, env="DOSSIER_CLIENT_UNKNOWN_LIMIT")
+    dossier_client_window_s: int = Field(3600, env="DOSSIER_CLIENT_WINDOW")
+    # All failed lookups together; past the budget every lookup waits `dossier_slowdown_s` and one warning is logged.
+    dossier_failure_budget: int = Field(200, env="DOSSIER_FAILURE_BUDGET")
+    dossier_failure_budget_window_s: int = Field(3600, env="DOSSIER_FAILURE_BUDGET_WINDOW")
+    dossier_slowdown_s: float = Field(3.0, env="DOSSIER_SLOWDOWN_SECONDS")
+    # Reverse proxies whose real-IP header is believed (comma list of IPs/CIDRs); the header they set.
+    trusted_proxies: str = Field("", env="THUTUC_TRUSTED_PROXIES")
+    real_ip_header: str = Field("X-Real-IP", env="THUTUC_REAL_IP_HEADER")
+    # Key of the HMAC that turns a Zalo user id into a client key (never the raw id). Set it in production.
+    client_key_secret: str = Field("thutuc-development-client-key", env="THUTUC_CLIENT_KEY_SECRET")
+    # --- end second-factor limits ---
+
     # Zalo Official Account
     zalo_app_id: Optional[str] = Field(None, env="ZALO_APP_ID")
     zalo_app_secret: Optional[str] = Field(None, env="ZALO_APP_SECRET")

@@ -1,7 +1,9 @@
-"""Clerk and operator commands for dossiers: `thutuc ho-so CODE`, `thutuc dossiers import FILE`, `... notify`.
+"""Clerk and operator commands for dossiers: `thutuc ho-so CODE`, `thutuc ho-so unlock CODE`,
+`thutuc dossiers import FILE`, `... notify`.
 
-`ho-so` prints the full stored record (there is no personal data in it beyond whether a contact hash exists); it is a
-desk tool and is not reachable from any citizen channel.
+`ho-so` prints the full stored record (there is no personal data in it beyond whether a contact hash exists) and
+whether the code is locked for chat lookups; `ho-so unlock` lifts that lock once a clerk has seen or called the
+citizen. Desk tools, not reachable from any citizen channel.
 """
 from __future__ import annotations
 
@@ -48,23 +50,59 @@ def _print_record(record: dict) -> None:
     click.echo(f"Điểm tiếp nhận:  {record['site'] or '—'}")
     click.echo(f"Xác minh SĐT:    {'có' if record['has_contact'] else 'không có'} (chỉ lưu mã băm 4 số cuối)")
     click.echo(f"Nguồn:           {record['source']}, cập nhật {record['updated_at']:%d/%m/%Y %H:%M} UTC")
+    click.echo(f"Khóa tra cứu:    {_lock_line(record['lock'], record['receipt_code'])}")
     click.echo("Lịch sử:")
     for change in record["history"]:
         label = OFFICIAL_LABELS[DossierState(change["state"])]
         click.echo(f"  {change['changed_at']:%d/%m/%Y %H:%M}  {change['state']:>2} {label} ({change['source']})")
 
 
+class _ShowByDefault(click.Group):
+    """`thutuc ho-so CODE` shows the record; `thutuc ho-so unlock CODE` is a subcommand (a code is never "unlock")."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+def _canonical(code: str) -> str:
+    try:
+        return normalise_receipt_code(code)
+    except InvalidReceiptCode as error:
+        click.echo(f"Mã hồ sơ không hợp lệ: {error.reason}", err=True)
+        sys.exit(2)
+
+
+def _lock_line(lock: dict, code: str) -> str:
+    from dossiers.messages import format_date
+
+    hours = round(lock["window_s"] / 3600)
+    if lock["locked"]:
+        return (f"ĐANG KHÓA tra cứu qua tin nhắn — {lock['failures']} lần nhập sai 4 số cuối trong {hours} giờ; "
+                f"khóa từ {format_date(lock['since'])} đến {format_date(lock['until'])} (giờ địa phương). "
+                f"Mở khóa: thutuc ho-so unlock {code}")
+    return (f"không khóa ({lock['failures']}/{lock['limit']} lần nhập sai 4 số cuối trong {hours} giờ qua; "
+            f"đến {lock['limit']} lần thì khóa)")
+
+
+def _when(service, epoch) -> str:
+    from dossiers.messages import format_date
+
+    return format_date(service.local_time(epoch)) or "—"
+
+
 def register(cli: click.Group) -> None:
-    @cli.command("ho-so")
+    @cli.group("ho-so", cls=_ShowByDefault)
+    def ho_so() -> None:
+        """Hồ sơ theo mã (chỉ dành cho cán bộ): `ho-so CODE` xem, `ho-so unlock CODE` mở khóa tra cứu."""
+
+    @ho_so.command("show")
     @click.argument("code")
     @click.option("--json", "as_json", is_flag=True, help="In bản ghi dạng JSON.")
-    def ho_so(code: str, as_json: bool) -> None:
-        """Xem toàn bộ hồ sơ theo mã (chỉ dành cho cán bộ)."""
-        try:
-            canonical = normalise_receipt_code(code)
-        except InvalidReceiptCode as error:
-            click.echo(f"Mã hồ sơ không hợp lệ: {error.reason}", err=True)
-            sys.exit(2)
+    def show(code: str, as_json: bool) -> None:
+        """Xem toàn bộ hồ sơ theo mã, kèm trạng thái khóa tra cứu qua tin nhắn."""
+        canonical = _canonical(code)
         record = _service().clerk_record(canonical)
         if record is None:
             click.echo(f"Không có hồ sơ {canonical} trong kho dữ liệu.", err=True)
@@ -73,6 +111,26 @@ def register(cli: click.Group) -> None:
             click.echo(json.dumps(_jsonable(record), ensure_ascii=False, indent=2))
         else:
             _print_record(record)
+
+    @ho_so.command("unlock")
+    @click.argument("code")
+    def unlock(code: str) -> None:
+        """Mở khóa tra cứu qua tin nhắn (xóa các lần nhập sai 4 số cuối) sau khi đã gặp hoặc gọi cho người nộp."""
+        canonical = _canonical(code)
+        service = _service()
+        if service.store.get(canonical) is None:
+            click.echo(f"Không có hồ sơ {canonical} trong kho dữ liệu.", err=True)
+            sys.exit(1)
+        before = service.unlock(canonical)
+        if before.locked:
+            click.echo(f"Đã mở khóa tra cứu hồ sơ {canonical}: xóa {before.failures} lần nhập sai 4 số cuối "
+                       f"(khóa từ {_when(service, before.since)}, lẽ ra đến {_when(service, before.until)}). "
+                       "Người nộp tra cứu lại được ngay.")
+        elif before.failures:
+            click.echo(f"Hồ sơ {canonical} không bị khóa; đã xóa {before.failures} lần nhập sai 4 số cuối "
+                       "trong thời gian theo dõi.")
+        else:
+            click.echo(f"Hồ sơ {canonical} không bị khóa và không có lần nhập sai nào; không thay đổi gì.")
 
     @cli.group("dossiers")
     def dossiers_group() -> None:

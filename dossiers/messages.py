@@ -140,6 +140,15 @@ def blocked(minutes: int) -> str:
             f"{minutes} phút, hoặc mang Giấy tiếp nhận hồ sơ đến {CENTRE} để được tra cứu trực tiếp.")
 
 
+def locked(directory: Directory) -> str:
+    """A receipt code locked after too many wrong second factors: the same words whatever digits were sent."""
+    contact = directory.ward_contact()
+    call = f"gọi đường dây nóng {contact.hotline}" if contact and contact.hotline else "gọi điện cho Trung tâm"
+    return ("Để bảo vệ thông tin của người nộp, hồ sơ này tạm thời không tra cứu được qua tin nhắn. "
+            f"Bạn vui lòng mang Giấy tiếp nhận hồ sơ đến {CENTRE} hoặc {call} trong giờ làm việc để được hỗ trợ. "
+            "Cảm ơn bạn.")
+
+
 def wrong_factor(remaining: int) -> str:
     return f"4 số cuối chưa khớp với số điện thoại trong hồ sơ. Bạn còn {remaining} lần thử."
 

@@ -10,9 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    Float,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
@@ -118,13 +116,3 @@ class LookupSession(Base):
     found_at = Column(DateTime, nullable=False)
     verified_at = Column(DateTime)
 
-
-class LookupFailure(Base):
-    """One failed lookup or wrong second factor; the database rate limiter counts these in a sliding window."""
-
-    __tablename__ = "dossier_lookup_failures"
-    __table_args__ = (Index("ix_dossier_lookup_failures_key_at", "sender_key", "failed_at"),)
-
-    id = Column(Integer, primary_key=True)
-    sender_key = Column(String(128), nullable=False)
-    failed_at = Column(Float, nullable=False)  # epoch seconds

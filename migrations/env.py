@@ -1,7 +1,8 @@
 """Alembic environment shared by every package that owns tables.
 
-Each package keeps its own declarative Base and its own migration branch (branch_label "knowledge", "dossiers",
-"conversations"); this file only gathers their metadata for autogenerate and runs migrations on the configured URL.
+Each package keeps its own declarative Base and its own migration branch (branch_label "base", "knowledge",
+"dossiers", "conversations"); this file only gathers their metadata for autogenerate and runs migrations on the
+configured URL.
 Upgrade with `alembic upgrade heads` (or `base.db.migrate()`).
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 # Modules that define a `Base` (or `metadata`) whose tables live in this database.
-METADATA_MODULES = ["knowledge.models", "dossiers.models", "handoff.store"]
+METADATA_MODULES = ["base.ratelimit", "knowledge.models", "dossiers.models", "handoff.store"]
 
 config = context.config
 if config.config_file_name and not config.attributes.get("connection"):

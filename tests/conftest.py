@@ -1,4 +1,5 @@
-"""Shared fixtures: a running assistant (action server + Rasa server) for end-to-end and browser tests."""
+"""Shared fixtures: isolated databases (SQLite file, own PostgreSQL database), a Redis key prefix of its own, and a
+running assistant (action server + Rasa server) for end-to-end and browser tests."""
 from __future__ import annotations
 
 import os
@@ -12,8 +13,68 @@ import pytest
 import requests
 
 from base.settings import PROJECT_ROOT
+from tests.fakes.zalo_bot import zalo_bot  # noqa: F401  (session fixture: the trained bot behind a fake Zalo API)
 
 E2E_WARD = Path(__file__).parent / "e2e" / "fixtures" / "ward.yml"
+
+
+def _postgres_available() -> bool:
+    try:
+        import psycopg2
+
+        psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=2).close()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'thutuc-test.db'}"
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database of our own, dropped afterwards."""
+    if not _postgres_available():
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    import psycopg2
+
+    name = f"thutuc_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test")
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    yield url
+    from base.db import _engines
+
+    engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request) -> str:
+    """Each test that asks for it runs on SQLite and on PostgreSQL."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+
+
+@pytest.fixture
+def redis_client():
+    """The shared Redis at 127.0.0.1:6379 and a key prefix of this test's own; its keys are deleted afterwards."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
+    client.test_prefix = f"test-thutuc-{uuid.uuid4().hex}:"
+    yield client
+    for key in client.scan_iter(client.test_prefix + "*"):
+        client.delete(key)
+    client.close()
 
 
 @dataclass

@@ -2,8 +2,10 @@
 
 Works like Rasa's REST channel (`{"sender", "message"}` in, a list of bot messages out) but hardened for the public
 internet: bounded bodies, validated sender ids (prefixed `web-` so a browser can never speak as a Zalo user), a
-length limit on questions, NFC text, and a polite Vietnamese error instead of a stack trace. The page renders every
-message as text. Configured in credentials.yml as `bot.channels.webchat.WebChatInput:`.
+length limit on questions, NFC text, and a polite Vietnamese error instead of a stack trace. Each message carries the
+server-derived client key (`thutuc_client`: the TCP peer, or a trusted proxy's real-IP header; `base.clients`) for
+the per-client limits. The page renders every message as text. Configured in credentials.yml as
+`bot.channels.webchat.WebChatInput:`.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from bot.channels import texts
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.static_files import serve_web_file
+from base.clients import CLIENT_METADATA_KEY, ClientKeys
 from base.privacy import install_log_masking
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,9 @@ ERROR_BOT_FAILED = texts.BOT_FAILED
 
 
 class WebChatInput(InputChannel):
+    def __init__(self, client_keys: Optional[ClientKeys] = None) -> None:
+        self.client_keys = client_keys or ClientKeys.from_settings()
+
     @classmethod
     def name(cls) -> Text:
         return "webchat"
@@ -107,9 +113,8 @@ class WebChatInput(InputChannel):
             return _error(ERROR_TOO_LONG, 413)
 
         collector = CollectingOutputChannel()
-        message = UserMessage(
-            text, collector, SENDER_PREFIX + sender, input_channel=self.name(), metadata={"channel": self.name()}
-        )
+        metadata = {"channel": self.name(), CLIENT_METADATA_KEY: self.client_keys.for_peer(request.ip, request.headers)}
+        message = UserMessage(text, collector, SENDER_PREFIX + sender, input_channel=self.name(), metadata=metadata)
         try:
             await on_new_message(message)
         except Exception:  # noqa: BLE001 - the page gets a polite message; the log gets the details

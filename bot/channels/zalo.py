@@ -22,6 +22,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
 from bot.channels import texts
 from bot.channels.conversation_control import ConversationControl, RasaConversationControl
+from base.clients import CLIENT_METADATA_KEY, ClientKeys
 from base.keystore import KeyStore, key_store_from_settings
 from bot.channels.dedupe import DELIVERY_TTL_S, DeliveryDeduplicator
 from bot.channels.http_body import BodyTooLarge, read_body_limited
@@ -114,6 +115,7 @@ class ZaloInput(InputChannel):
         store: KeyStore,
         control_factory: ControlFactory = RasaConversationControl,
         max_body_bytes: int = MAX_WEBHOOK_BODY_BYTES,
+        client_keys: Optional[ClientKeys] = None,
     ) -> None:
         self.app_id = app_id
         self.oa_secret_key = oa_secret_key
@@ -121,6 +123,8 @@ class ZaloInput(InputChannel):
         self.store = store
         self._control_factory = control_factory
         self._max_body_bytes = max_body_bytes
+        # The user id is signed by Zalo (not client-chosen): its keyed hash is the client key of the per-client limits.
+        self.client_keys = client_keys or ClientKeys.from_settings()
         self._dedupe = DeliveryDeduplicator(store)
         self._options = OfferedOptions(store)
         self._sent = SentMessageRegistry(store)
@@ -143,6 +147,7 @@ class ZaloInput(InputChannel):
         oauth = ZaloOAuthClient(settings.zalo_oauth_base, settings.zalo_app_id or "", settings.zalo_app_secret or "")
         tokens = TokenManager(token_store_from_settings(settings), oauth.refresh, bootstrap_tokens_from_settings(settings))
         client = ZaloClient(settings.zalo_api_base, tokens)
+        kwargs.setdefault("client_keys", ClientKeys.from_settings(settings))
         return cls(settings.zalo_app_id, settings.zalo_oa_secret_key, client, key_store_from_settings(settings), **kwargs)
 
     def get_output_channel(self) -> OutputChannel:
@@ -246,7 +251,7 @@ class ZaloInput(InputChannel):
                     sender_id,
                     input_channel=self.name(),
                     message_id=str(msg_id) if msg_id else None,
-                    metadata={"channel": self.name()},
+                    metadata={"channel": self.name(), CLIENT_METADATA_KEY: self.client_keys.for_zalo_user(sender_id)},
                 )
             )
         except Exception:  # noqa: BLE001 - the citizen gets a polite line, the log gets the details

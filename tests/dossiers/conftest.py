@@ -2,7 +2,6 @@
 fixed clock, fake knowledge-base names, and the known fake personal data used by the privacy checks."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Optional
@@ -10,13 +9,13 @@ from typing import Callable, Optional
 import pytest
 
 from dossiers.directory import SitePlace, WardContact
-from dossiers.ratelimit import SqlRateLimiter
+from base.ratelimit import SlidingWindowCounter, SqlEventStore
+from dossiers.ratelimit import LookupLimitConfig, LookupLimits
 from dossiers.service import DossierService
 from dossiers.store import DossierStore
 
 SALT = "test-salt"
 NOW_UTC = datetime(2026, 1, 20, 3, 0, 0)  # 10:00 in Ho Chi Minh City
-PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
 # Known fake personal data fed through every citizen path: none of it may ever come out.
 FAKE_PEOPLE = [
@@ -41,48 +40,6 @@ class FakeDirectory:
 
     def ward_contact(self) -> Optional[WardContact]:
         return WardContact("Phường Mẫu", "0000 000 000")
-
-
-def _postgres_available() -> bool:
-    try:
-        import psycopg2
-
-        psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=2).close()
-        return True
-    except Exception:
-        return False
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'dossiers.db'}"
-
-
-@pytest.fixture
-def postgres_url():
-    """A fresh PostgreSQL database of our own, dropped afterwards."""
-    if not _postgres_available():
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
-    import psycopg2
-
-    name = f"thutuc_dossiers_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    yield url
-    from base.db import _engines
-
-    engine = _engines.pop(url, None)
-    if engine is not None:
-        engine.dispose()
-    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request) -> str:
-    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
 
 
 @pytest.fixture
@@ -117,9 +74,11 @@ def clock() -> Clock:
 
 @pytest.fixture
 def make_service(clock) -> Callable[..., DossierService]:
-    def factory(store: DossierStore, limit: int = 5, window_s: int = 900, external=None) -> DossierService:
-        limiter = SqlRateLimiter(store, limit, window_s, clock=clock.epoch)
-        return DossierService(store, limiter, salt=SALT, external=external, clock=clock)
+    def factory(store: DossierStore, limit: int = 5, window_s: int = 900, external=None,
+                config: Optional[LookupLimitConfig] = None) -> DossierService:
+        counter = SlidingWindowCounter(SqlEventStore(store.engine), clock=clock.epoch)
+        limits = LookupLimits(counter, config or LookupLimitConfig.defaults(limit, window_s))
+        return DossierService(store, limits, salt=SALT, external=external, clock=clock)
 
     return factory
 

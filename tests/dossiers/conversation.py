@@ -25,8 +25,10 @@ FORM = "dossier_form"
 class Conversation:
     """Keeps slots between turns like the Rasa server would (slots come back from the masked tracker store)."""
 
-    def __init__(self, sender: str = "citizen-1", channel: str = "zalo"):
+    def __init__(self, sender: str = "citizen-1", channel: str = "zalo", client: Optional[str] = None):
+        """`client` is the channel's `thutuc_client` metadata: by default one per sender, "" for none at all."""
         self.sender, self.channel = sender, channel
+        self.client = f"zalo:{sender}" if client is None else client
         self.slots: dict[str, Any] = {"receipt_code": None, "dossier_phone_last4": None, "dossier_lookup": None,
                                       "requested_slot": None}
         self.active = False
@@ -38,7 +40,8 @@ class Conversation:
             "sender_id": self.sender,
             "slots": dict(self.slots),
             "latest_message": message,
-            "events": [{"event": "user", "text": text, "parse_data": message, "input_channel": self.channel}],
+            "events": [{"event": "user", "text": text, "parse_data": message, "input_channel": self.channel,
+                        "metadata": {"thutuc_client": self.client} if self.client else {}}],
             "paused": False,
             "followup_action": None,
             "active_loop": {"name": FORM} if self.active else {},
@@ -61,8 +64,8 @@ class Conversation:
         self._apply(events)
         texts = [message["text"] for message in dispatcher.messages]
         self.replies.extend(dispatcher.messages)
-        required = [] if self.slots.get("dossier_lookup") in ("blocked", "unknown", "unavailable", "no_factor",
-                                                               "verified") else ["receipt_code", "dossier_phone_last4"]
+        ending = ("blocked", "locked", "unknown", "unavailable", "no_factor", "verified")
+        required = [] if self.slots.get("dossier_lookup") in ending else ["receipt_code", "dossier_phone_last4"]
         missing = [slot for slot in required if not self.slots.get(slot)]
         if missing:
             self.active = True

@@ -57,7 +57,7 @@ def test_unknown_code_says_so_and_how_to_read_the_receipt(wired):
     assert not talk.active and talk.slots["dossier_lookup"] is None
 
 
-def test_wrong_digits_count_down_then_lock_out_with_the_wait_in_minutes(wired, clock):
+def test_wrong_digits_count_down_then_lock_the_code_for_everyone(wired, clock):
     talk = Conversation()
     talk.say(CODE, "inform", [{"entity": "receipt_code", "value": CODE}])
     for remaining in (4, 3, 2, 1):
@@ -65,20 +65,44 @@ def test_wrong_digits_count_down_then_lock_out_with_the_wait_in_minutes(wired, c
         assert reply[0] == f"4 số cuối chưa khớp với số điện thoại trong hồ sơ. Bạn còn {remaining} lần thử."
         assert talk.active
     reply = talk.say("2222")
-    assert "thử lại sau 15 phút" in reply[0]
-    assert not talk.active
-    # Even the right digits and a new lookup are refused while locked, with the remaining wait.
-    clock.advance(minutes=6)
-    reply = Conversation().say(f"hồ sơ {CODE}", "check_dossier_status")  # same sender id: the lock is per sender
-    assert "thử lại sau 9 phút" in reply[0]
-    # Another citizen is not affected.
+    locked = dossier_status.messages.locked(FakeDirectory())
+    assert reply == [locked] and not talk.active
+    assert "mang Giấy tiếp nhận hồ sơ đến" in locked and "gọi đường dây nóng 0000 000 000" in locked
+    # Locked per code: another citizen (sender, client) with the right digits reads the same words, no status.
+    clock.advance(minutes=20)  # the sender's own 15-minute window is over; the code's 24 hours are not
     other = Conversation(sender="citizen-2")
-    assert "4 số cuối" in other.say(f"hồ sơ {CODE}", "check_dossier_status")[-1]
-    # After the window the sender may try again.
-    clock.advance(minutes=10)
-    talk = Conversation()
+    assert other.say(f"hồ sơ {CODE}", "check_dossier_status") == [locked]
+    assert not other.active
+    assert Conversation(sender="citizen-3").say(f"hồ sơ {CODE}", "check_dossier_status") == [locked]
+    # A clerk unlocks: the rightful citizen sees the status.
+    assert wired.unlock(CODE).failures == 5
+    talk = Conversation(sender="citizen-2")
     talk.say(f"hồ sơ {CODE}", "check_dossier_status")
     assert "Trạng thái: Đang xử lý" in talk.say("5678")[-1]
+
+
+def test_the_lock_lifts_after_its_window(wired, clock):
+    for n in range(5):
+        talk = Conversation(sender=f"guesser-{n}")
+        talk.say(f"hồ sơ {CODE}", "check_dossier_status")
+        talk.say("0000")
+    assert wired.code_lock(CODE).locked
+    clock.advance(hours=24, minutes=1)
+    talk = Conversation(sender="citizen-9")
+    talk.say(f"hồ sơ {CODE}", "check_dossier_status")
+    assert "Trạng thái: Đang xử lý" in talk.say("5678")[-1]
+
+
+def test_a_locked_code_answers_the_same_to_right_and_wrong_digits(wired):
+    right, wrong = Conversation(sender="asker-right"), Conversation(sender="asker-wrong")
+    right.say(f"hồ sơ {CODE}", "check_dossier_status")
+    wrong.say(f"hồ sơ {CODE}", "check_dossier_status")
+    for n in range(5):  # meanwhile others lock the code
+        talk = Conversation(sender=f"guesser-{n}")
+        talk.say(f"hồ sơ {CODE}", "check_dossier_status")
+        talk.say("0000")
+    assert right.say("5678") == wrong.say("1234") == [dossier_status.messages.locked(FakeDirectory())]
+    assert wired.code_lock(CODE).failures == 5  # the refused digits were not even counted
 
 
 def test_unknown_codes_are_rate_limited_too(wired):
@@ -133,10 +157,37 @@ def test_database_outage_gives_a_polite_message(wired, monkeypatch):
         raise ConnectionError("database down at 10.0.0.5:5432")
 
     monkeypatch.setattr(wired.store, "get", broken)
-    monkeypatch.setattr(wired.limiter, "state", broken)
+    monkeypatch.setattr(wired.limits.counter, "state", broken)
     monkeypatch.setattr(wired.store, "current_lookup", broken)
     talk = Conversation()
     reply = talk.say(f"hồ sơ {CODE}", "check_dossier_status")
     assert reply == [dossier_status.messages.unavailable()]
     assert not talk.active
     assert "tạm gián đoạn" in talk.subscribe()[0]
+
+
+def test_service_and_directory_calls_run_on_the_blocking_pool_not_the_event_loop(wired, monkeypatch):
+    import threading
+
+    threads: list[tuple[str, str]] = []
+
+    def spy(target, name):
+        original = getattr(target, name)
+
+        def call(*args, **kwargs):
+            threads.append((name, threading.current_thread().name))
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(target, name, call)
+
+    for name in ("lookup", "verify", "verified_view"):
+        spy(wired, name)
+    spy(wired.store, "get")
+    directory = FakeDirectory()
+    spy(directory, "procedure_name")
+    dossier_status.set_service(wired, directory)
+    talk = Conversation()
+    talk.say(f"hồ sơ {CODE}", "check_dossier_status")
+    assert "Trạng thái: Đang xử lý" in talk.say("5678")[-1]
+    assert {name for name, _ in threads} == {"lookup", "verify", "verified_view", "get", "procedure_name"}
+    assert all(thread.startswith("thutuc-blocking") for _, thread in threads), threads

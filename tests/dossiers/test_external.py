@@ -82,7 +82,7 @@ def test_source_down_or_slow_gives_the_polite_message(wired_external, code, capl
     assert reply[0].startswith("Xin lỗi bạn, hệ thống tra cứu của tỉnh đang tạm gián đoạn")
     assert "Traceback" not in reply[0] and "HTTP" not in reply[0] and "Timeout" not in reply[0]
     assert not talk.active
-    assert wired_external.limit_state("citizen-1").failures == 0  # our outage is not the citizen's fault
+    assert wired_external.sender_failures("citizen-1") == 0  # our outage is not the citizen's fault
 
 
 def test_unknown_at_the_province_is_unknown(wired_external):

@@ -182,3 +182,39 @@ def test_empty_cell_clears_a_field_but_never_the_phone_hash(tmp_path, store):
     dossier = store.get("H15.50-251203-2035")
     assert report.applied.state_changes == 1
     assert dossier.supplement is None and dossier.contact_hash == contact
+
+
+def test_clerk_sees_and_lifts_the_chat_lock_of_a_code(tmp_path, cli_env, monkeypatch):
+    from dossiers.service import Outcome, build_service
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    path = tmp_path / "feed.csv"
+    path.write_text(CSV_OK, encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(make_cli(), ["dossiers", "import", str(path), "--no-notify"]).exit_code == 0
+    code = "H15.50-251203-2035"
+    shown = runner.invoke(make_cli(), ["ho-so", code])
+    assert "Khóa tra cứu:    không khóa (0/5 lần nhập sai 4 số cuối trong 24 giờ qua" in shown.output
+    service = build_service()
+    for n in range(5):
+        assert service.lookup(f"guesser-{n}", code, f"ip:203.0.113.{n}").outcome is Outcome.FOUND
+        service.verify(f"guesser-{n}", "0000", f"ip:203.0.113.{n}")
+    assert service.lookup("citizen", code, "ip:198.51.100.1").outcome is Outcome.LOCKED
+
+    shown = runner.invoke(make_cli(), ["ho-so", code])
+    assert shown.exit_code == 0
+    assert "Khóa tra cứu:    ĐANG KHÓA tra cứu qua tin nhắn — 5 lần nhập sai 4 số cuối trong 24 giờ" in shown.output
+    assert f"Mở khóa: thutuc ho-so unlock {code}" in shown.output
+    lock = json.loads(runner.invoke(make_cli(), ["ho-so", code, "--json"]).output)["lock"]
+    assert lock["locked"] is True and lock["failures"] == 5 and lock["since"] < lock["until"]
+
+    unlocked = runner.invoke(make_cli(), ["ho-so", "unlock", code.lower()])
+    assert unlocked.exit_code == 0, unlocked.output
+    assert f"Đã mở khóa tra cứu hồ sơ {code}: xóa 5 lần nhập sai 4 số cuối" in unlocked.output
+    assert "không khóa (0/5" in runner.invoke(make_cli(), ["ho-so", code]).output
+    assert service.lookup("citizen", code, "ip:198.51.100.1").outcome is Outcome.FOUND
+    again = runner.invoke(make_cli(), ["ho-so", "unlock", code])
+    assert "không bị khóa và không có lần nhập sai nào; không thay đổi gì" in again.output
+    assert runner.invoke(make_cli(), ["ho-so", "unlock", "H15.50-251204-0099"]).exit_code == 1
+    assert "unlock" in runner.invoke(make_cli(), ["ho-so", "--help"]).output

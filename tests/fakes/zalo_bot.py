@@ -7,6 +7,7 @@ started by the same `bot.local_bot`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import uuid
@@ -31,6 +32,7 @@ class ZaloBot:
     rasa_url: str
     api_token: str
     zalo: FakeZaloServer
+    database_url: str = ""  # the servers' project database (dossiers, limits)
     oa_secret: str = OA_SECRET
 
     @property
@@ -64,7 +66,8 @@ class ZaloBot:
         response.raise_for_status()
         return response.json().get("events", [])
 
-    def wait_until_answered(self, user_id: str, text: str, timeout_s: float = 60) -> List[Dict[str, Any]]:
+    def wait_until_answered(self, user_id: str, text: str, timeout_s: float = 60,
+                            poll_s: float = 0.2) -> List[Dict[str, Any]]:
         """Block until Rasa has logged `text` from `user_id` and gone back to listening; returns the tracker events."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -75,7 +78,7 @@ class ZaloBot:
                 paused = any(e.get("event") == "pause" for e in events)
                 if paused or any(e.get("event") == "action" and e.get("name") == "action_listen" for e in after):
                     return events
-            time.sleep(0.2)
+            time.sleep(poll_s)
         raise AssertionError(f"the bot did not finish handling {text!r} in {timeout_s} s")
 
 
@@ -90,7 +93,7 @@ def start_zalo_bot(workdir: Path) -> Iterator[ZaloBot]:
     with FakeZaloServer.in_thread() as zalo:
         zalo_env = bot_environment(zalo, str(workdir / "zalo_tokens.json"), OA_SECRET)
         with local_bot(workdir, knowledge, server_only_env=zalo_env) as servers:
-            yield ZaloBot(servers.rasa_url, servers.api_token, zalo)
+            yield ZaloBot(servers.rasa_url, servers.api_token, zalo, database_url=os.environ["DATABASE_URL"])
 
 
 @pytest.fixture(scope="session")
