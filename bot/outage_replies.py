@@ -72,9 +72,9 @@ async def run_remote_action(self: RemoteAction, output_channel: Any, nlg: Any, t
         action_server_outage.succeeded()  # it answered: a form rejected its slot, as designed
         raise
     except Exception as error:  # noqa: BLE001 - whatever failed, the citizen must read something
-        action_server_outage.failed(error)
-        logger.error("Custom action %s failed (%s); the citizen is told the service is interrupted",
-                     self.name(), type(error).__name__)
+        action_server_outage.failed(error)  # one warning per outage; Rasa or the action server log the details
+        logger.info("Custom action %s failed (%s); the citizen is told the service is interrupted",
+                    self.name(), type(error).__name__)
         return [BotUttered(texts.ACTIONS_INTERRUPTED), FollowupAction(ACTION_LISTEN_NAME)]
     action_server_outage.succeeded()
     return events
