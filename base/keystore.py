@@ -8,15 +8,12 @@ warning per outage (base/outage.py).
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections import OrderedDict
 from typing import Optional, Protocol
 
 from base.outage import OutageLog
 from base.settings import Settings, get_settings
-
-logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "thutuc:"
 

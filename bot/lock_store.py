@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from contextlib import asynccontextmanager
 from typing import AsyncGenerator, Awaitable, Callable, Optional, Text
 
@@ -25,8 +24,6 @@ from rasa.utils.endpoints import EndpointConfig
 from base.keystore import redis_errors, redis_outage
 from base.outage import OutageLog
 from base.settings import get_settings
-
-logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "thutuc"
 KEY_GRACE_S = 60  # lock keys expire this long after their last ticket could have, should a process die holding one

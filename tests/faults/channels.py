@@ -11,6 +11,11 @@ import requests
 
 from tests.fakes.zalo_bot import OA_ID, ZaloBot
 
+# Questions whose answers the shipped procedures settle, and the header every answer about them starts with.
+BIRTH_QUESTION, BIRTH = "làm khai sinh cần gì", "Đăng ký khai sinh (mã 1.001193)"
+MARRIAGE_QUESTION, MARRIAGE = "đăng ký kết hôn cần giấy tờ gì", "Đăng ký kết hôn (mã 1.000894)"
+FEE_FOLLOW_UP = "còn lệ phí thì sao?"  # answered from the procedure in context
+
 
 def new_zalo_user() -> str:
     return "84" + "".join(random.choice("0123456789") for _ in range(17))

@@ -11,14 +11,12 @@ import pytest
 import requests
 
 from bot.channels import texts
-from tests.faults.channels import new_web_sender, new_zalo_user, rest, webchat, zalo
+from tests.faults.channels import BIRTH, BIRTH_QUESTION as QUESTION, new_web_sender, new_zalo_user, rest, webchat, zalo
 from tests.fakes.zalo_bot import start_zalo_bot
 
 pytestmark = pytest.mark.slow
 
 ACTION_TIMEOUT_S = 3.0
-QUESTION = "làm khai sinh cần gì"
-BIRTH = "Đăng ký khai sinh (mã 1.001193)"
 
 
 @pytest.fixture(scope="module")

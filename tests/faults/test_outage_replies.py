@@ -1,69 +1,21 @@
-"""The pieces behind the polite outage messages, in-process: bounded action-server calls with the shared secret, the
-custom-action fallback, and the tracker-store rules (bot/perf/action_http.py, bot/outage_replies.py)."""
+"""The pieces behind the polite outage messages, in-process: the custom-action fallback and the tracker-store rules
+(bot/outage_replies.py, bot/tracker_store.py). The bounded, secret-carrying calls are in tests/perf/test_action_http.py."""
 from __future__ import annotations
 
-import asyncio
-import time
 
 import pytest
-from aiohttp import web
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, FollowupAction, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from base.settings import get_settings
 from bot import outage_replies
 from bot.channels import texts
 from bot.local_bot import free_port
 from bot.perf.action_http import ActionServerEndpoint
 from bot.tracker_store import MaskingTrackerStore, TrackerStoreUnavailable
 from rasa.core.actions.action import RemoteAction
-
-
-@pytest.fixture
-def settings_env(monkeypatch):
-    def apply(**values: str) -> None:
-        for key, value in values.items():
-            monkeypatch.setenv(key, value)
-        get_settings.cache_clear()
-
-    yield apply
-    get_settings.cache_clear()
-
-
-async def serve(handler):
-    app = web.Application()
-    app.router.add_post("/webhook", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/webhook"
-
-
-async def test_action_calls_carry_the_secret_and_end_within_the_timeout(settings_env):
-    settings_env(THUTUC_ACTION_SECRET="s3cret-for-tests", THUTUC_ACTION_TIMEOUT="0.5")
-    seen = []
-
-    async def slow(request):
-        seen.append(request.headers.get("X-Thutuc-Action-Secret"))
-        if (await request.json()).get("slow"):
-            await asyncio.sleep(5)
-        return web.json_response({"events": [], "responses": []})
-
-    runner, url = await serve(slow)
-    endpoint = ActionServerEndpoint(url)
-    try:
-        assert await endpoint.request(json={}, method="post") == {"events": [], "responses": []}
-        started = time.monotonic()
-        with pytest.raises(asyncio.TimeoutError):
-            await endpoint.request(json={"slow": True}, method="post", timeout=300)  # Rasa's five minutes, overridden
-        assert time.monotonic() - started < 1.5
-    finally:
-        await runner.cleanup()
-    assert seen == ["s3cret-for-tests", "s3cret-for-tests"]
 
 
 def tracker_after(*events) -> DialogueStateTracker:

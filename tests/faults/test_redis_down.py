@@ -5,31 +5,21 @@ from __future__ import annotations
 import pytest
 
 from tests.faults.channels import (
-    echo, echo_bot_messages, is_paused, log_lines_since, new_web_sender, new_zalo_user, rasa_log, rest, webchat, zalo,
+    BIRTH, BIRTH_QUESTION as QUESTION, FEE_FOLLOW_UP as FOLLOW_UP, echo, echo_bot_messages, is_paused, log_lines_since,
+    new_web_sender, new_zalo_user, rasa_log, rest, webchat, zalo,
 )
-from tests.faults.dependencies import OwnRedis
 from tests.fakes.zalo_bot import start_zalo_bot
 
 pytestmark = pytest.mark.slow
 
-QUESTION = "làm khai sinh cần gì"
-FOLLOW_UP = "còn lệ phí thì sao?"
-BIRTH = "Đăng ký khai sinh (mã 1.001193)"
-
 
 @pytest.fixture(scope="module")
-def redis_server():
-    server = OwnRedis().start()
-    yield server
-    server.close()
+def bot(own_redis, tmp_path_factory):
+    yield from start_zalo_bot(tmp_path_factory.mktemp("redis-down"), extra_env={"REDIS_URL": own_redis.url})
 
 
-@pytest.fixture(scope="module")
-def bot(redis_server, tmp_path_factory):
-    yield from start_zalo_bot(tmp_path_factory.mktemp("redis-down"), extra_env={"REDIS_URL": redis_server.url})
-
-
-def test_redis_stopped_mid_conversation(bot, redis_server):
+def test_redis_stopped_mid_conversation(bot, own_redis):
+    redis_server = own_redis
     rest_sender, web_sender, zalo_user = "rest-" + new_web_sender(), new_web_sender(), new_zalo_user()
 
     # Before: every channel answers and the Zalo marks live in our Redis (shared by replicas).

@@ -7,27 +7,18 @@ import pytest
 import requests
 
 from bot.channels import texts
-from tests.faults.channels import new_web_sender, new_zalo_user, rest, webchat, zalo
-from tests.faults.dependencies import OwnPostgres
+from tests.faults.channels import (
+    FEE_FOLLOW_UP as FOLLOW_UP, MARRIAGE, MARRIAGE_QUESTION as QUESTION, new_web_sender, new_zalo_user, rest, webchat,
+    zalo,
+)
 from tests.fakes.zalo_bot import start_zalo_bot
 
 pytestmark = pytest.mark.slow
 
-QUESTION = "đăng ký kết hôn cần giấy tờ gì"
-FOLLOW_UP = "còn lệ phí thì sao?"
-MARRIAGE = "Đăng ký kết hôn (mã 1.000894)"
-
 
 @pytest.fixture(scope="module")
-def postgres():
-    server = OwnPostgres().start()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def bot(postgres, tmp_path_factory):
-    url = postgres.create_database("thutuc_fault_conversations")
+def bot(own_postgres, tmp_path_factory):
+    url = own_postgres.create_database("thutuc_fault_conversations")
     yield from start_zalo_bot(tmp_path_factory.mktemp("tracker-down"), extra_env={"TRACKER_DATABASE_URL": url})
 
 
@@ -39,7 +30,8 @@ def stored_events(bot, sender: str) -> list[dict]:
     return response.json()["events"]
 
 
-def test_tracker_database_stopped_and_restarted(bot, postgres):
+def test_tracker_database_stopped_and_restarted(bot, own_postgres):
+    postgres = own_postgres
     rest_sender, web_sender, zalo_user = "rest-" + new_web_sender(), new_web_sender(), new_zalo_user()
     ask = {
         "REST": lambda text: rest(bot, rest_sender, text),
