@@ -127,6 +127,24 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             return session.execute(self._latest_session_events, {"sender_id": sender_id}).scalars().all()
 
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        """Rasa's: every session's events (the HTTP API's tracker view), read on the blocking-call pool."""
+        rows = await run_blocking(self._all_session_rows, conversation_id)
+        if not rows or not self.domain:
+            return None
+        return DialogueStateTracker.from_dict(conversation_id, [json.loads(data) for data in rows], self.domain.slots)
+
+    def _all_session_rows(self, sender_id: Text) -> list[str]:
+        with self.session_scope() as session:
+            return [row.data for row in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)]
+
+    async def keys(self) -> Iterable[Text]:
+        return await run_blocking(self._sender_ids)
+
+    def _sender_ids(self) -> list[Text]:
+        with self.session_scope() as session:
+            return [sender_id for (sender_id,) in session.query(self.SQLEvent.sender_id).distinct()]
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         rows = await run_blocking(self._save_new_events, tracker)
         if self.event_broker is not None:
