@@ -55,11 +55,15 @@ def timeout_connect_args(url: str, connect_args: Optional[dict] = None) -> dict:
 
     settings = get_settings()
     args = dict(connect_args or {})
-    backend = make_url(url).get_backend_name()
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
     if backend == "postgresql":
         args.setdefault("connect_timeout", max(1, round(settings.database_connect_timeout_s)))
+        # connect_args replace the URL's own `?options=` (e.g. a search_path), so both are kept here.
+        in_url = parsed.query.get("options")
+        in_url = " ".join(in_url) if isinstance(in_url, tuple) else in_url
         statement = f"-c statement_timeout={int(settings.database_statement_timeout_s * 1000)}"
-        args["options"] = f"{args['options']} {statement}" if args.get("options") else statement
+        args["options"] = " ".join(part for part in (in_url, args.get("options"), statement) if part)
     elif backend == "sqlite":
         args.setdefault("timeout", settings.sqlite_busy_timeout_s)
     return args

@@ -25,6 +25,9 @@ def timeouts(monkeypatch):
 def test_postgresql_gets_connect_and_statement_timeouts(timeouts):
     args = timeout_connect_args("postgresql://u@db/x", {"options": "-csearch_path=ward"})
     assert args == {"connect_timeout": 2, "options": "-csearch_path=ward -c statement_timeout=300"}
+    # Options in the URL itself are kept (connect_args would otherwise replace them).
+    args = timeout_connect_args("postgresql://u@db/x?options=-csearch_path%3Dt_1")
+    assert args["options"] == "-csearch_path=t_1 -c statement_timeout=300"
 
 
 @pytest.mark.postgres
