@@ -118,7 +118,13 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """Rasa's `retrieve` (events of the latest session, in insertion order) with the prepared statement."""
-        rows = await run_blocking(self._latest_session_rows, sender_id)
+        return self._tracker(sender_id, await run_blocking(self._latest_session_rows, sender_id))
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        """Rasa's: every session's events (the HTTP API's tracker view)."""
+        return self._tracker(conversation_id, await run_blocking(self._all_session_rows, conversation_id))
+
+    def _tracker(self, sender_id: Text, rows: list[str]) -> Optional[DialogueStateTracker]:
         if not rows or not self.domain:
             return None
         return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
@@ -126,13 +132,6 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
     def _latest_session_rows(self, sender_id: Text) -> list[str]:
         with self.session_scope() as session:
             return session.execute(self._latest_session_events, {"sender_id": sender_id}).scalars().all()
-
-    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
-        """Rasa's: every session's events (the HTTP API's tracker view), read on the blocking-call pool."""
-        rows = await run_blocking(self._all_session_rows, conversation_id)
-        if not rows or not self.domain:
-            return None
-        return DialogueStateTracker.from_dict(conversation_id, [json.loads(data) for data in rows], self.domain.slots)
 
     def _all_session_rows(self, sender_id: Text) -> list[str]:
         with self.session_scope() as session:
