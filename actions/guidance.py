@@ -5,12 +5,13 @@ import json
 import logging
 from typing import Any, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import answers, linking, services
+from actions.blocking_action import BlockingAction
 from actions import templates as T
 from actions.answers import AnswerContext
 from knowledge.hours import describe_hours, opening_state
@@ -65,13 +66,13 @@ def _misses(tracker: Tracker) -> int:
     return int(value or 0)
 
 
-class ActionAnswerProcedure(Action):
+class ActionAnswerProcedure(BlockingAction):
     """Answers ask_* facet intents, ask_procedure and a bare procedure mention (inform)."""
 
     def name(self) -> str:
         return "action_answer_procedure"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "ask_procedure"
         facet = T.FACET_BY_INTENT.get(intent, "overview")
         text = tracker.latest_message.get("text") or ""
@@ -119,20 +120,20 @@ class ActionAnswerProcedure(Action):
         ]
 
 
-class ActionResetProcedure(Action):
+class ActionResetProcedure(BlockingAction):
     def name(self) -> str:
         return "action_reset_procedure"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         menu(dispatcher, T.RESET_DONE)
         return [SlotSet(SLOT_CODE, None), SlotSet(SLOT_NAME, None), SlotSet(SLOT_FACET, None)]
 
 
-class ActionGreet(Action):
+class ActionGreet(BlockingAction):
     def name(self) -> str:
         return "action_greet"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         try:
             menu(dispatcher, T.GREETING)
         except SQLAlchemyError:
@@ -141,13 +142,13 @@ class ActionGreet(Action):
         return []
 
 
-class ActionClarify(Action):
+class ActionClarify(BlockingAction):
     """Low NLU confidence: offer the top interpretations; on the second miss in a row, the menu and a clerk."""
 
     def name(self) -> str:
         return "action_clarify"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         misses = _misses(tracker) + 1
         if misses >= 2:
             menu(dispatcher, T.MENU_AFTER_MISSES, with_clerk=True)
@@ -163,13 +164,13 @@ class ActionClarify(Action):
         return [SlotSet(SLOT_MISSES, float(misses))]
 
 
-class ActionOutOfScope(Action):
+class ActionOutOfScope(BlockingAction):
     """Decline politely; a second miss in a row (gibberish is often classified here) also offers the menu and a clerk."""
 
     def name(self) -> str:
         return "action_out_of_scope"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         misses = _misses(tracker) + 1
         dispatcher.utter_message(response="utter_out_of_scope")
         if misses >= 2:
@@ -180,11 +181,11 @@ class ActionOutOfScope(Action):
         return [SlotSet(SLOT_MISSES, float(misses))]
 
 
-class ActionOfficeHours(Action):
+class ActionOfficeHours(BlockingAction):
     def name(self) -> str:
         return "action_office_hours"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         try:
             kb = services.knowledge_base()
             ward = kb.ward()
@@ -227,11 +228,11 @@ class ActionOfficeHours(Action):
         return []
 
 
-class ActionRecordFeedback(Action):
+class ActionRecordFeedback(BlockingAction):
     def name(self) -> str:
         return "action_record_feedback"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         value = _feedback_value(tracker)
         try:
             services.conversation_store().record_feedback(

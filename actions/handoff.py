@@ -5,13 +5,14 @@ import logging
 import re
 from typing import Any, Optional
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import answers, services
+from actions.blocking_action import BlockingAction
 from actions import templates as T
 from handoff.store import TICKET_CALLBACK, TICKET_OPEN
 from knowledge.hours import any_open, next_opening
@@ -42,11 +43,11 @@ def _channel(tracker: Tracker) -> str:
     return (tracker.get_latest_input_channel() or "rest")
 
 
-class ActionRequestHuman(Action):
+class ActionRequestHuman(BlockingAction):
     def name(self) -> str:
         return "action_request_human"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         try:
             ward = services.knowledge_base().ward()
             open_now = ward is not None and any_open(ward, services.local_now())
@@ -99,11 +100,11 @@ class ValidateHandoffForm(FormValidationAction):
         return {SLOT_CONTACT: contact}
 
 
-class ActionSubmitHandoff(Action):
+class ActionSubmitHandoff(BlockingAction):
     def name(self) -> str:
         return "action_submit_handoff"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         try:
             ticket = services.conversation_store().open_ticket(
                 tracker.sender_id, _channel(tracker), tracker.get_slot(SLOT_QUESTION), status=TICKET_CALLBACK,

@@ -44,11 +44,37 @@ def _enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor.close()
 
 
+def timeout_connect_args(url: str, connect_args: Optional[dict] = None) -> dict:
+    """DBAPI connect arguments that bound how long one database call may wait.
+
+    PostgreSQL (psycopg2): `connect_timeout` (whole seconds, as libpq takes it) and a server-side `statement_timeout`,
+    added to any `options` already given; SQLite: how long to wait for a locked file. A database that is down or
+    hung then fails a call within seconds instead of holding a worker (and, on an event loop, everyone) for minutes.
+    """
+    from base.settings import get_settings
+
+    settings = get_settings()
+    args = dict(connect_args or {})
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        args.setdefault("connect_timeout", max(1, round(settings.database_connect_timeout_s)))
+        # connect_args replace the URL's own `?options=` (e.g. a search_path), so both are kept here.
+        in_url = parsed.query.get("options")
+        in_url = " ".join(in_url) if isinstance(in_url, tuple) else in_url
+        statement = f"-c statement_timeout={int(settings.database_statement_timeout_s * 1000)}"
+        args["options"] = " ".join(part for part in (in_url, args.get("options"), statement) if part)
+    elif backend == "sqlite":
+        args.setdefault("timeout", settings.sqlite_busy_timeout_s)
+    return args
+
+
 def make_engine(url: Optional[str] = None) -> Engine:
-    """A new engine (2.0-style, `future=True`); SQLite gets its directory created and foreign keys enforced."""
+    """A new engine (2.0-style, `future=True`); SQLite gets its directory created and foreign keys enforced; every
+    backend gets the connect and statement timeouts of `timeout_connect_args`."""
     url = database_url(url)
     _ensure_sqlite_dir(url)
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=timeout_connect_args(url))
     if engine.dialect.name == "sqlite":
         _enable_sqlite_foreign_keys(engine)
     return engine
@@ -148,6 +174,9 @@ def migrate(url: Optional[str] = None, engine: Optional[Engine] = None) -> None:
 
         config = _alembic_config(url)
         with target.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # A migration may legitimately run longer than one statement of normal work.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             config.attributes["connection"] = connection
             command.upgrade(config, "heads")
     _migrated.add(url)

@@ -1,18 +1,19 @@
 """The process-wide key store: short-lived shared marks with expiry ("seen this delivery", "sent this message").
 
 Shared between replicas through Redis (`SET NX EX`) when `settings.redis_url` is set, an in-process dictionary with
-expiry otherwise (one process, the embedded default).
+expiry otherwise (one process, the embedded default). With Redis configured, the store falls back to the in-process
+dictionary while Redis is unreachable and goes back to Redis when it answers again (`ResilientKeyStore`), logging one
+warning per outage (base/outage.py).
 """
 from __future__ import annotations
 
-import logging
+import asyncio
 import time
 from collections import OrderedDict
 from typing import Optional, Protocol
 
+from base.outage import OutageLog
 from base.settings import Settings, get_settings
-
-logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "thutuc:"
 
@@ -31,6 +32,9 @@ class KeyStore(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+    def may_have_missed_writes(self) -> bool:
+        """True when a key written by another process may be missing here (the shared backend was unreachable)."""
 
 
 class InMemoryKeyStore:
@@ -72,9 +76,15 @@ class InMemoryKeyStore:
     async def close(self) -> None:
         self._entries.clear()
 
+    def discard(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def may_have_missed_writes(self) -> bool:
+        return False  # one process: everything written is here
+
 
 class RedisKeyStore:
-    """Redis-backed store shared by all replicas; errors are logged and treated as "not seen"."""
+    """Redis-backed store shared by all replicas; raises on any Redis failure (`ResilientKeyStore` handles them)."""
 
     def __init__(self, redis_url: str, prefix: str = KEY_PREFIX) -> None:
         import redis.asyncio as redis_asyncio  # imported here: Redis is optional
@@ -83,33 +93,113 @@ class RedisKeyStore:
         self._prefix = prefix
 
     async def add_if_absent(self, key: str, ttl_s: int, value: str = "1") -> bool:
-        try:
-            return bool(await self._redis.set(self._prefix + key, value, nx=True, ex=ttl_s))
-        except Exception as error:  # noqa: BLE001 - any Redis failure must not drop the message
-            logger.warning("Redis unavailable for dedupe (%s); processing the event anyway", type(error).__name__)
-            return True
+        return bool(await self._redis.set(self._prefix + key, value, nx=True, ex=ttl_s))
 
     async def get(self, key: str) -> Optional[str]:
-        try:
-            raw = await self._redis.get(self._prefix + key)
-        except Exception as error:  # noqa: BLE001
-            logger.warning("Redis unavailable (%s); treating key as absent", type(error).__name__)
-            return None
+        raw = await self._redis.get(self._prefix + key)
         return raw.decode("utf-8") if isinstance(raw, bytes) else raw
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
-        try:
-            await self._redis.set(self._prefix + key, value, ex=ttl_s)
-        except Exception as error:  # noqa: BLE001
-            logger.warning("Redis unavailable (%s); key not stored", type(error).__name__)
+        await self._redis.set(self._prefix + key, value, ex=ttl_s)
 
     async def close(self) -> None:
         await self._redis.close()
+
+    def may_have_missed_writes(self) -> bool:
+        return False
+
+
+def redis_errors() -> tuple[type[BaseException], ...]:
+    """What a Redis call raises when Redis is down, slow or unreachable."""
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError, asyncio.TimeoutError)
+
+
+_redis_outages: dict[str, OutageLog] = {}
+
+
+def redis_outage(redis_url: str, retry_after_s: Optional[float] = None) -> OutageLog:
+    """The one outage log of a Redis server in this process: the key store, the Zalo token store and the lock store
+    share it, so an outage logs one warning and one recovery line, and all of them fall back and return together."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(redis_url)
+    name = f"Redis at {parts.hostname or '127.0.0.1'}:{parts.port or 6379}{parts.path or ''}"  # no password
+    outage = _redis_outages.get(name)
+    if outage is None:
+        retry = retry_after_s if retry_after_s is not None else get_settings().redis_retry_s
+        outage = _redis_outages[name] = OutageLog(
+            name, "Zalo dedupe, sent-message marks, tokens and conversation locks use this process's memory until it "
+                  "answers again", retry_after_s=retry)
+    return outage
+
+
+class ResilientKeyStore:
+    """Redis while it answers, this process's memory while it does not; back to Redis as soon as it answers again.
+
+    What was written to memory during an outage stays readable there until it expires (a delivery seen or a message
+    sent during the outage is still known afterwards); a successful write to Redis replaces the memory copy.
+    """
+
+    def __init__(self, shared: KeyStore, local: Optional[InMemoryKeyStore] = None,
+                 outage: Optional[OutageLog] = None, unsure_after_outage_s: float = 60.0) -> None:
+        self._shared = shared
+        self._local = local or InMemoryKeyStore()
+        self._outage = outage or OutageLog("shared key store", "keys are kept in this process's memory meanwhile")
+        self._errors = redis_errors()
+        self._unsure_after_outage_s = unsure_after_outage_s
+
+    async def add_if_absent(self, key: str, ttl_s: int, value: str = "1") -> bool:
+        if await self._local.get(key) is not None:
+            return False
+        if self._outage.should_try():
+            try:
+                stored = await self._shared.add_if_absent(key, ttl_s, value)
+            except self._errors as error:
+                self._outage.failed(error)
+            else:
+                self._outage.succeeded()
+                return stored
+        return await self._local.add_if_absent(key, ttl_s, value)
+
+    async def get(self, key: str) -> Optional[str]:
+        local = await self._local.get(key)
+        if local is not None:
+            return local
+        if self._outage.should_try():
+            try:
+                value = await self._shared.get(key)
+            except self._errors as error:
+                self._outage.failed(error)
+            else:
+                self._outage.succeeded()
+                return value
+        return None
+
+    async def put(self, key: str, value: str, ttl_s: int) -> None:
+        if self._outage.should_try():
+            try:
+                await self._shared.put(key, value, ttl_s)
+            except self._errors as error:
+                self._outage.failed(error)
+            else:
+                self._outage.succeeded()
+                self._local.discard(key)
+                return
+        await self._local.put(key, value, ttl_s)
+
+    async def close(self) -> None:
+        await self._shared.close()
+
+    def may_have_missed_writes(self) -> bool:
+        """True while Redis is down and shortly after: a key another replica wrote may be missing here."""
+        return self._outage.recently_down(self._unsure_after_outage_s)
 
 
 def key_store_from_settings(settings: Optional[Settings] = None) -> KeyStore:
     """Redis when configured (several replicas), else in-memory (one process)."""
     settings = settings or get_settings()
     if settings.redis_url:
-        return RedisKeyStore(settings.redis_url)
+        return ResilientKeyStore(RedisKeyStore(settings.redis_url), outage=redis_outage(settings.redis_url))
     return InMemoryKeyStore()

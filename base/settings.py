@@ -86,6 +86,23 @@ class Settings(BaseSettings):
     # Where the rotating token pair is kept when REDIS_URL is not set (Redis holds it otherwise).
     zalo_token_file: Path = Field(VAR_DIR / "zalo_tokens.json", env="ZALO_TOKEN_FILE")
 
+    # --- dependency faults and the action server (issue 10: degradation, action-server access) ---
+    # The action server listens here, separately from THUTUC_BIND_HOST: only Rasa needs to reach it.
+    action_bind_host: str = Field("127.0.0.1", env="THUTUC_ACTION_BIND_HOST")
+    # Shared secret Rasa sends in the X-Thutuc-Action-Secret header; the action server answers 403 without it.
+    # `thutuc run` generates one per run when unset (development), and passes it to both processes.
+    action_secret: Optional[str] = Field(None, env="THUTUC_ACTION_SECRET")
+    # Rasa's calls to the action server: time to connect, and the whole call at most (then a polite message).
+    action_connect_timeout_s: float = Field(2.0, env="THUTUC_ACTION_CONNECT_TIMEOUT")
+    action_timeout_s: float = Field(8.0, env="THUTUC_ACTION_TIMEOUT")
+    # Databases: PostgreSQL connect and statement timeouts, SQLite's wait for a locked file (seconds).
+    database_connect_timeout_s: float = Field(5.0, env="DATABASE_CONNECT_TIMEOUT")
+    database_statement_timeout_s: float = Field(10.0, env="DATABASE_STATEMENT_TIMEOUT")
+    sqlite_busy_timeout_s: float = Field(5.0, env="SQLITE_BUSY_TIMEOUT")
+    # While Redis is down, each process uses in-process stores and locks and tries Redis again this often.
+    redis_retry_s: float = Field(5.0, env="REDIS_RETRY_SECONDS")
+    # --- end dependency faults ---
+
     class Config:
         case_sensitive = False
 

@@ -1,7 +1,10 @@
 """Render Rasa's endpoints.yml from the settings, so production stores are chosen by environment variables alone.
 
 Embedded default: conversations in a local SQLite file, in-memory lock store. With `TRACKER_DATABASE_URL` (e.g.
-PostgreSQL) conversations go there; with `REDIS_URL` the lock store is Redis, which several Rasa replicas need.
+PostgreSQL) conversations go there; with `REDIS_URL` the lock store is Redis (bot/lock_store.py: in-process locks
+while Redis is down), which several Rasa replicas need. Neither the Redis URL nor the action server's shared secret
+is written to the rendered file: the lock store reads `REDIS_URL` itself, and the secret header is a
+`${THUTUC_ACTION_SECRET}` reference that Rasa expands from its environment when it reads the file.
 """
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 import yaml
-from sqlalchemy.engine import make_url
 
 from base.settings import Settings
+
+ACTION_SECRET_HEADER = "X-Thutuc-Action-Secret"
+ACTION_SECRET_ENV = "THUTUC_ACTION_SECRET"
 
 
 def tracker_store_config(url: str) -> dict[str, Any]:
@@ -22,19 +27,20 @@ def tracker_store_config(url: str) -> dict[str, Any]:
 def lock_store_config(redis_url: Optional[str]) -> Optional[dict[str, Any]]:
     if not redis_url:
         return None
-    parsed = make_url(redis_url.replace("redis://", "redis+py://", 1) if redis_url.startswith("redis://") else redis_url)
-    config: dict[str, Any] = {"type": "redis", "url": parsed.host or "127.0.0.1", "port": parsed.port or 6379}
-    if parsed.database:
-        config["db"] = int(parsed.database)
-    if parsed.password:
-        config["password"] = parsed.password
-    config["key_prefix"] = "thutuc"
+    return {"type": "bot.lock_store.ResilientLockStore", "key_prefix": "thutuc"}
+
+
+def action_endpoint_config(action_url: str, with_secret: bool) -> dict[str, Any]:
+    config: dict[str, Any] = {"url": action_url}
+    if with_secret:
+        config["headers"] = {ACTION_SECRET_HEADER: "${" + ACTION_SECRET_ENV + "}"}
     return config
 
 
-def render_endpoints(settings: Settings, action_url: str, target: Path) -> Path:
+def render_endpoints(settings: Settings, action_url: str, target: Path, with_action_secret: bool = False) -> Path:
+    """`with_action_secret`: the Rasa server will have THUTUC_ACTION_SECRET in its environment."""
     endpoints: dict[str, Any] = {
-        "action_endpoint": {"url": action_url},
+        "action_endpoint": action_endpoint_config(action_url, with_action_secret or bool(settings.action_secret)),
         "tracker_store": tracker_store_config(settings.tracker_database_url),
     }
     lock = lock_store_config(settings.redis_url)

@@ -34,6 +34,8 @@ class BotServers:
     rasa_port: int
     action_port: int
     api_token: str
+    # Shared secret between the two processes (THUTUC_ACTION_SECRET, or a fresh one per run); never printed.
+    action_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     work_dir: Path = VAR_DIR  # rendered endpoints and logs go here
     _processes: list[subprocess.Popen] = field(default_factory=list)
     _logs: list[IO[bytes]] = field(default_factory=list)
@@ -44,11 +46,11 @@ class BotServers:
 
     @property
     def action_url(self) -> str:
-        return f"http://127.0.0.1:{self.action_port}/webhook"
+        return f"http://{_reachable(self.settings.action_bind_host)}:{self.action_port}/webhook"
 
     @property
     def _local_host(self) -> str:
-        return "127.0.0.1" if self.settings.bind_host in {"0.0.0.0", "::"} else self.settings.bind_host
+        return _reachable(self.settings.bind_host)
 
     @property
     def log_dir(self) -> Path:
@@ -59,7 +61,9 @@ class BotServers:
         env = rasa_environment()
         env["RASA_API_TOKEN"] = self.api_token
         env["RASA_URL"] = self.rasa_url
-        endpoints = render_endpoints(self.settings, self.action_url, self.work_dir / f"endpoints-{self.rasa_port}.yml")
+        env["THUTUC_ACTION_SECRET"] = self.action_secret  # both processes: the action server checks it, Rasa sends it
+        endpoints = render_endpoints(self.settings, self.action_url, self.work_dir / f"endpoints-{self.rasa_port}.yml",
+                                     with_action_secret=True)
         python = sys.executable
         self._spawn(
             [python, "-m", "bot.action_server", "--port", str(self.action_port)],
@@ -94,7 +98,7 @@ class BotServers:
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         checks = {
-            "action server": f"http://127.0.0.1:{self.action_port}/health",
+            "action server": self.action_url.rsplit("/", 1)[0] + "/health",
             "Rasa server": f"{self.rasa_url}/status?token={self.api_token}",
         }
         pending = dict(checks)
@@ -145,6 +149,11 @@ class BotServers:
         self.stop()
 
 
+def _reachable(bind_host: str) -> str:
+    """Where a local client reaches a server bound to `bind_host`."""
+    return "127.0.0.1" if bind_host in {"0.0.0.0", "::"} else bind_host
+
+
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -163,10 +172,13 @@ def new_api_token(settings: Settings) -> str:
 
 def servers_for(model: Path, settings: Settings, rasa_port: Optional[int] = None,
                 action_port: Optional[int] = None) -> BotServers:
-    return BotServers(
+    servers = BotServers(
         model=model,
         settings=settings,
         rasa_port=rasa_port or settings.rasa_port,
         action_port=action_port or settings.action_port,
         api_token=new_api_token(settings),
     )
+    if settings.action_secret:
+        servers.action_secret = settings.action_secret
+    return servers

@@ -11,6 +11,12 @@ Only the stored copy is masked (`base.privacy.mask_value` on user/bot texts, ent
 tracker Rasa holds while handling a message is untouched, so actions in the same turn see what the citizen typed.
 Later turns read the masked copy back, which is why features must not keep secrets in slots (the dossier lookup
 keeps its receipt code server-side; see docs/dossiers.md).
+
+When the database fails, `retrieve` and `save` raise `TrackerStoreUnavailable` instead of pretending: Rasa's
+fail-safe wrapper would hand out an empty tracker (context and clerk pauses silently lost) and keep the turn in
+memory. bot/outage_replies.py removes that wrapper for this store and tells the citizen the service is interrupted;
+the stored conversation is untouched and continues once the database answers again. SQL runs on the blocking-call
+pool (base/blocking.py), never on the event loop, with the connect and statement timeouts of base/db.py.
 """
 from __future__ import annotations
 
@@ -27,6 +33,9 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from base.blocking import run_blocking
+from base.db import timeout_connect_args
+from base.outage import OutageLog
 from base.privacy import install_log_masking, mask_value
 
 logger = logging.getLogger(__name__)
@@ -36,6 +45,13 @@ install_log_masking()
 _KEEP = frozenset({"event", "timestamp", "input_channel", "message_id", "policy", "confidence", "name",
                    "action_text", "hide_rule_turn", "start", "end", "extractor", "entity", "intent_ranking",
                    "response_selector", "id"})
+
+
+DATABASE_ERRORS = (sa.exc.SQLAlchemyError, OSError)
+
+
+class TrackerStoreUnavailable(RuntimeError):
+    """The conversation database cannot be read or written now; nothing was loaded or saved."""
 
 
 def mask_event_dict(event: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +92,9 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             self.engine = _pooled_sqlite_engine(self.engine)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        elif self.engine.dialect.name == "postgresql":
+            self.engine = _postgresql_engine_with_timeouts(self.engine)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         table = self.SQLEvent.__table__
         session_start = (
             sa.select(sa.func.max(table.c.timestamp).label("start"))
@@ -99,13 +118,41 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """Rasa's `retrieve` (events of the latest session, in insertion order) with the prepared statement."""
-        with self.session_scope() as session:
-            rows = session.execute(self._latest_session_events, {"sender_id": sender_id}).scalars().all()
+        return self._tracker(sender_id, await run_blocking(self._latest_session_rows, sender_id))
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        """Rasa's: every session's events (the HTTP API's tracker view)."""
+        return self._tracker(conversation_id, await run_blocking(self._all_session_rows, conversation_id))
+
+    def _tracker(self, sender_id: Text, rows: list[str]) -> Optional[DialogueStateTracker]:
         if not rows or not self.domain:
             return None
         return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
 
+    def _latest_session_rows(self, sender_id: Text) -> list[str]:
+        with self.session_scope() as session:
+            return session.execute(self._latest_session_events, {"sender_id": sender_id}).scalars().all()
+
+    def _all_session_rows(self, sender_id: Text) -> list[str]:
+        with self.session_scope() as session:
+            return [row.data for row in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)]
+
+    async def keys(self) -> Iterable[Text]:
+        return await run_blocking(self._sender_ids)
+
+    def _sender_ids(self) -> list[Text]:
+        with self.session_scope() as session:
+            return [sender_id for (sender_id,) in session.query(self.SQLEvent.sender_id).distinct()]
+
     async def save(self, tracker: DialogueStateTracker) -> None:
+        rows = await run_blocking(self._save_new_events, tracker)
+        if self.event_broker is not None:
+            for row in rows:
+                self.event_broker.publish({"sender_id": tracker.sender_id, **json.loads(row["data"])})
+
+    def _save_new_events(self, tracker: DialogueStateTracker) -> list[dict[str, Any]]:
+        """Insert the events not stored yet (the tracker is not modified meanwhile: Rasa holds the conversation lock
+        while it saves)."""
         with self.session_scope() as session:
             stored = session.execute(self._count_since_session_start, {"sender_id": tracker.sender_id}).scalar_one()
             rows = []
@@ -122,9 +169,7 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
             if rows:
                 session.execute(self._insert_event, rows)
                 session.commit()
-        if self.event_broker is not None:
-            for row in rows:
-                self.event_broker.publish({"sender_id": tracker.sender_id, **json.loads(row["data"])})
+        return rows
 
 
 class MaskingTrackerStore(TrackerStore):
@@ -146,6 +191,8 @@ class MaskingTrackerStore(TrackerStore):
                                                **kwargs)
         # The wrapper publishes nothing itself: the inner store streams the masked events to the broker.
         self.event_broker = None
+        self.outage = OutageLog("Tracker database", "citizens are told the service is interrupted, nothing is "
+                                "answered from lost context", log=logger)
 
     @property
     def domain(self) -> Domain:
@@ -158,13 +205,24 @@ class MaskingTrackerStore(TrackerStore):
             self.inner.domain = domain
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        if isinstance(self.inner, MaskedSQLTrackerStore):
-            await self.inner.save(tracker)  # masks event by event as it writes
-        else:
-            await self.inner.save(masked_copy(tracker))
+        try:
+            if isinstance(self.inner, MaskedSQLTrackerStore):
+                await self.inner.save(tracker)  # masks event by event as it writes
+            else:
+                await self.inner.save(masked_copy(tracker))
+        except DATABASE_ERRORS as error:
+            self.outage.failed(error)
+            raise TrackerStoreUnavailable(f"conversation not saved: {type(error).__name__}") from error
+        self.outage.succeeded()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        return await self.inner.retrieve(sender_id)
+        try:
+            tracker = await self.inner.retrieve(sender_id)
+        except DATABASE_ERRORS as error:
+            self.outage.failed(error)
+            raise TrackerStoreUnavailable(f"conversation not loaded: {type(error).__name__}") from error
+        self.outage.succeeded()
+        return tracker
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
         return await self.inner.retrieve_full_tracker(conversation_id)
@@ -177,12 +235,12 @@ def _pooled_sqlite_engine(engine: sa.engine.Engine) -> sa.engine.Engine:
     """Embedded default only: pooled connections to a write-ahead-logged file, fsync at checkpoints.
 
     SQLAlchemy 1.4 opens and closes a new SQLite connection for every session, which is most of the cost of a
-    save; a small pool keeps them open (Rasa uses them from its event-loop thread only). With the write-ahead log a
+    save; a small pool keeps them open (used from the blocking-call pool's threads, one at a time per connection). With the write-ahead log a
     power cut may lose the last turns but never corrupts the file, and readers no longer wait for the writer.
     PostgreSQL (production) is left exactly as Rasa configures it.
     """
     pooled = sa.create_engine(engine.url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=8,
-                              connect_args={"check_same_thread": False})
+                              connect_args=timeout_connect_args(str(engine.url), {"check_same_thread": False}))
     engine.dispose()
 
     @sa.event.listens_for(pooled, "connect")
@@ -193,6 +251,18 @@ def _pooled_sqlite_engine(engine: sa.engine.Engine) -> sa.engine.Engine:
         cursor.close()
 
     return pooled
+
+
+def _postgresql_engine_with_timeouts(engine: sa.engine.Engine) -> sa.engine.Engine:
+    """Rasa's PostgreSQL engine (same pool sizes and schema option) with base/db.py's connect and statement
+    timeouts, and a ping on checkout so the first message after a database restart does not meet a dead connection."""
+    from rasa.core.tracker_store import create_engine_kwargs
+
+    kwargs = create_engine_kwargs(engine.url)
+    kwargs["connect_args"] = timeout_connect_args(str(engine.url), kwargs.get("connect_args"))
+    rebuilt = sa.create_engine(engine.url, pool_pre_ping=True, **kwargs)
+    engine.dispose()
+    return rebuilt
 
 
 def _ensure_sqlite_dir(url: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from base.settings import PROJECT_ROOT
+from base.settings import PROJECT_ROOT, get_settings
 from tests.fakes.zalo_bot import zalo_bot  # noqa: F401  (session fixture: the trained bot behind a fake Zalo API)
 
 E2E_WARD = Path(__file__).parent / "e2e" / "fixtures" / "ward.yml"
@@ -98,6 +98,18 @@ class RunningBot:
                                 params={"token": self.api_token}, timeout=10)
         response.raise_for_status()
         return response.json()
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """`settings_env(NAME="value", ...)`: environment variables read by base/settings.py for one test."""
+    def apply(**values: str) -> None:
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+
+    yield apply
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ token the page stays closed. Database work runs in a thread so the bot's event l
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -17,7 +16,6 @@ import time
 import unicodedata
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Awaitable, Callable, Deque, Dict, Optional, Text
 
 from sanic import Blueprint, response
@@ -26,6 +24,7 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 
+from base.blocking import run_blocking
 from bot.channels.conversation_control import RasaConversationControl
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from bot.channels.static_files import security_headers, serve_web_file
@@ -140,7 +139,11 @@ class ClerkInput(InputChannel):
         return cached
 
     async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args))
+        return await run_blocking(function, *args)
+
+    async def _open_service(self, attribute: str) -> Any:
+        """The service, created on the pool the first time (creating it reads the database)."""
+        return await run_blocking(self._service, attribute)
 
     # ------------------------------------------------------------------------------------------------ auth
     def _authorised(self, request: Request) -> bool:
@@ -251,7 +254,7 @@ class ClerkInput(InputChannel):
     async def _search(self, request: Request) -> HTTPResponse:
         query = unicodedata.normalize("NFC", request.args.get("q", "") or "").strip()[:MAX_QUERY_CHARS]
         try:
-            knowledge = self._service("knowledge")
+            knowledge = await self._open_service("knowledge")
             hits = await self._in_thread(knowledge.search, query, 8) if query else await self._in_thread(knowledge.popular, 8)
         except Exception:  # noqa: BLE001 - a down database is a message on the page, not a stack trace
             logger.exception("Clerk page: search failed")
@@ -260,7 +263,7 @@ class ClerkInput(InputChannel):
         return _json({"query": query, "popular": not query, "results": results})
 
     async def _card_view(self, code: str) -> Any:
-        knowledge = self._service("knowledge")
+        knowledge = await self._open_service("knowledge")
         return await self._in_thread(lambda: knowledge.card_view(code))
 
     async def _card(self, code: str) -> HTTPResponse:
@@ -291,7 +294,7 @@ class ClerkInput(InputChannel):
 
     async def _open_tickets(self) -> HTTPResponse:
         try:
-            store = self._service("tickets")
+            store = await self._open_service("tickets")
             tickets = await self._in_thread(store.list_tickets, "open")
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: listing tickets failed")
@@ -301,8 +304,8 @@ class ClerkInput(InputChannel):
     async def _close_ticket(self, request: Request, ticket_id: int) -> HTTPResponse:
         from handoff.store import ResumeError
 
-        store = self._service("tickets")
         try:
+            store = await self._open_service("tickets")
             ticket = await self._in_thread(self._services.close_and_resume, store, ticket_id)
         except ResumeError:
             # The ticket is closed; resume in-process (this server holds the conversations) before giving up.

@@ -19,6 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from base.blocking import run_blocking
 from bot.channels.http_body import BodyTooLarge, read_body_limited
 from base.privacy import install_log_masking
 from base.settings import Settings, get_settings
@@ -119,9 +120,8 @@ class DossierSyncInput(InputChannel):
             errors = [{"record": error.line, "message": error.message} for error in validation.errors]
             return response.json({"accepted": False, "errors": errors}, status=422)
 
-        loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(None, lambda: self.store().apply(validation.records, "sync"))
+            result = await run_blocking(lambda: self.store().apply(validation.records, "sync"))
         except Exception as error:  # the database is down: the sender retries the batch, nothing was applied
             logger.error("dossier sync failed to store the batch: %s", type(error).__name__)
             return response.json({"accepted": False, "error": "storage unavailable, retry later"}, status=503)
@@ -137,8 +137,7 @@ class DossierSyncInput(InputChannel):
         })
 
     async def _deliver(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(None, self.notifier().deliver_pending)
+            await run_blocking(lambda: self.notifier().deliver_pending())
         except Exception as error:
             logger.error("dossier notifications not delivered: %s", type(error).__name__)

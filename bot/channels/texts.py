@@ -20,3 +20,12 @@ ZALO_TEXT_ONLY = (
 )
 
 BOT_FAILED = "Xin lỗi, trợ lý đang gặp sự cố nên chưa trả lời được. Bạn vui lòng thử lại sau ít phút nhé."
+
+# A dependency of the message path is down (bot/outage_replies.py): the conversation database, or the action server.
+SERVICE_INTERRUPTED = (
+    "Xin lỗi, hệ thống đang tạm gián đoạn nên mình chưa trả lời được. Bạn vui lòng thử lại sau ít phút nhé."
+)
+ACTIONS_INTERRUPTED = (
+    "Xin lỗi, phần tra cứu đang tạm gián đoạn nên mình chưa trả lời được câu này. "
+    "Bạn vui lòng thử lại sau ít phút nhé."
+)

@@ -31,6 +31,7 @@ from bot.channels.zalo_format import MAX_BUTTONS, build_button_message, split_te
 from bot.channels.zalo_signature import body_timestamp, signature_is_valid
 from bot.channels.zalo_state import OfferedOptions, SentMessageRegistry
 from bot.channels.zalo_tokens import TokenManager, bootstrap_tokens_from_settings, token_store_from_settings
+from bot.tracker_store import TrackerStoreUnavailable
 from base.privacy import install_log_masking
 from base.settings import Settings, get_settings
 
@@ -216,6 +217,21 @@ class ZaloInput(InputChannel):
             logger.error("Zalo event handling failed: %s", type(error).__name__, exc_info=error)
 
     async def _handle_event(
+        self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]], control: ConversationControl
+    ) -> None:
+        try:
+            await self._dispatch_event(event, on_new_message, control)
+        except TrackerStoreUnavailable:
+            # A follow, a sticker or an echo needs the conversation (paused or not); text messages are answered by
+            # bot/outage_replies.py. The citizen is told; a clerk's inbox reply cannot pause the bot until it is back.
+            if event["event_name"].startswith("oa_send_"):
+                logger.warning("Zalo: could not pause a conversation a clerk replied to: tracker database down")
+                return
+            user_id = _nested_id(event, "follower") or _nested_id(event, "sender")
+            if user_id:
+                await ZaloOutput(self.client, self.store).send_text_message(user_id, texts.SERVICE_INTERRUPTED)
+
+    async def _dispatch_event(
         self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]], control: ConversationControl
     ) -> None:
         name = event["event_name"]

@@ -4,14 +4,22 @@
   messages a person typed in the OA inbox mean "a human took over". A text fingerprint is recorded before sending
   (the echo can arrive before the send call returns) and the returned message id after.
 - Which numbered options were last offered, so a reply "6" means option 6.
+
+When the shared store cannot be trusted to know every mark (Redis down, or back for less than a minute, so a mark
+another replica wrote may be missing), an unknown echo is taken for the bot's own: pausing the conversation with no
+ticket on a false alarm is worse than a clerk's inbox reply not pausing the bot during an outage
+(docs/operations.md, "When a dependency fails").
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import List, Optional
 
 from base.keystore import KeyStore
+
+logger = logging.getLogger(__name__)
 
 SENT_TTL_S = 15 * 60
 OPTIONS_TTL_S = 60 * 60
@@ -37,6 +45,9 @@ class SentMessageRegistry:
         if message_id and await self._store.get("zalo:sent-id:" + str(message_id)) is not None:
             return True
         if text and await self._store.get("zalo:sent-text:" + _fingerprint(user_id, text)) is not None:
+            return True
+        if self._store.may_have_missed_writes():
+            logger.info("Zalo: an echo not known as the bot's own during a Redis outage is taken for the bot's own")
             return True
         return False
 

@@ -130,34 +130,53 @@ class FileTokenStore:
 
 
 class RedisTokenStore:
-    """Token pair in one Redis key; a Redis lock makes the refresh single-flight across replicas."""
+    """Token pair in one Redis key; a Redis lock makes the refresh single-flight across replicas.
+
+    While Redis is down, the pair this process last read or wrote keeps being used (messages still go out); a
+    refresh is refused until Redis answers, since refreshing without the shared lock could spend the single-use
+    refresh token another replica is using. The outage is logged once, with the key store's (base/keystore.py).
+    """
 
     def __init__(self, redis_url: str, key: str = REDIS_TOKENS_KEY, lock_key: str = REDIS_LOCK_KEY) -> None:
         import redis.asyncio as redis_asyncio
-        from redis.exceptions import RedisError
+
+        from base.keystore import redis_errors, redis_outage
 
         self._redis = redis_asyncio.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-        self._errors = (RedisError, OSError)
+        self._errors = redis_errors()
+        self._outage = redis_outage(redis_url)
         self._key = key
         self._lock_key = lock_key
         self._process_lock = asyncio.Lock()
+        self._last: Optional[ZaloTokens] = None
 
     async def load(self) -> Optional[ZaloTokens]:
+        if self._outage.down and self._last is not None and not self._outage.should_try():
+            return self._last
         try:
             raw = await self._redis.get(self._key)
         except self._errors as error:
+            self._outage.failed(error)
+            if self._last is not None:
+                return self._last
             raise ZaloTokenError(f"Zalo token store unavailable: {type(error).__name__}") from error
+        self._outage.succeeded()
         if raw is None:
             return None
-        return ZaloTokens.from_json(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+        self._last = ZaloTokens.from_json(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+        return self._last
 
     async def save(self, tokens: ZaloTokens) -> None:
         try:
             await self._redis.set(self._key, tokens.to_json())
         except self._errors as error:
+            self._outage.failed(error)
             # The new refresh token exists only in memory now: say so loudly, the operator may need to re-authorise.
             logger.critical("Could not store the refreshed Zalo tokens (%s)", type(error).__name__)
+            self._last = tokens
             raise ZaloTokenError("Zalo token store unavailable") from error
+        self._outage.succeeded()
+        self._last = tokens
 
     @contextlib.asynccontextmanager
     async def refresh_lock(self) -> AsyncIterator[None]:
@@ -166,6 +185,7 @@ class RedisTokenStore:
             try:
                 acquired = await lock.acquire()
             except self._errors as error:
+                self._outage.failed(error)
                 raise ZaloTokenError(f"Zalo token store unavailable: {type(error).__name__}") from error
             if not acquired:
                 raise ZaloTokenError("Could not acquire the Zalo token refresh lock")

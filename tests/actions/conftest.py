@@ -1,6 +1,7 @@
 """Actions run against a real knowledge base: the shipped procedures plus a test ward with fixed hours."""
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 from typing import Any, Optional
@@ -56,8 +57,10 @@ def make_tracker(text: str = "", intent: str = "ask_procedure", entities: Option
 
 
 def run_action(action, tracker: Tracker):
+    """As rasa_sdk runs it: `run` awaited when it is a coroutine (database-reading actions run on the pool)."""
     dispatcher = CollectingDispatcher()
-    events = action.run(dispatcher, tracker, {})
+    result = action.run(dispatcher, tracker, {})
+    events = asyncio.run(result) if asyncio.iscoroutine(result) else result
     return dispatcher.messages, events
 
 

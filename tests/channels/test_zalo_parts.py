@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from base.keystore import InMemoryKeyStore, RedisKeyStore
+from base.keystore import InMemoryKeyStore, RedisKeyStore, ResilientKeyStore
+from base.outage import OutageLog
 from bot.channels.dedupe import DeliveryDeduplicator
 from bot.channels.zalo_client import ZaloOAuthClient
 from bot.channels.zalo_format import MAX_TEXT_CHARS, build_button_message, split_text
@@ -200,11 +201,14 @@ async def test_redis_dedupe_is_shared_between_replicas():
         await replica_b.close()
 
 
-async def test_redis_outage_fails_open():
-    store = RedisKeyStore("redis://127.0.0.1:1/0")  # nothing listens there
+async def test_redis_outage_fails_open_to_process_memory():
+    outage = OutageLog("Redis at nowhere", "memory meanwhile", retry_after_s=60)
+    store = ResilientKeyStore(RedisKeyStore("redis://127.0.0.1:1/0"), outage=outage)  # nothing listens there
     try:
         assert await DeliveryDeduplicator(store).first_delivery("m") is True
+        assert await DeliveryDeduplicator(store).first_delivery("m") is False  # remembered in memory meanwhile
         assert await store.get("x") is None
+        assert store.may_have_missed_writes()
     finally:
         await store.close()
 

@@ -337,3 +337,24 @@ async def test_a_failing_bot_gets_the_citizen_a_polite_message(zalo_harness, cap
 
     assert zalo_harness.replies() == [{"text": texts.BOT_FAILED}]
     assert "RuntimeError" in caplog.text and USER_ID not in caplog.text
+
+
+async def test_tracker_database_down_on_a_sticker_or_follow_is_told_not_silent(zalo_harness, caplog):
+    from bot.tracker_store import TrackerStoreUnavailable
+
+    async def database_down(sender_id):
+        raise TrackerStoreUnavailable("conversation not loaded: OperationalError")
+
+    zalo_harness.control.is_paused = database_down
+    zalo_harness.control.pause = database_down
+    sticker = text_event("", "m-db-1")
+    sticker.update(event_name="user_send_sticker", message={"msg_id": "m-db-1", "attachments": [{"type": "sticker"}]})
+    echo = text_event("Em là cán bộ phường", "m-db-2")
+    echo.update(event_name="oa_send_text", sender={"id": OA_ID}, recipient={"id": USER_ID})
+    with caplog.at_level(logging.WARNING, logger="bot.channels.zalo"):
+        for event in (sticker, echo):
+            assert await zalo_harness.post_event(event) == 200
+            await zalo_harness.settle()
+
+    assert zalo_harness.replies() == [{"text": texts.SERVICE_INTERRUPTED}]
+    assert "could not pause" in caplog.text

@@ -34,6 +34,7 @@ class ZaloBot:
     zalo: FakeZaloServer
     database_url: str = ""  # the servers' project database (dossiers, limits)
     oa_secret: str = OA_SECRET
+    servers: Optional[Any] = None  # the running bot.servers.BotServers (processes, logs)
 
     @property
     def webhook_url(self) -> str:
@@ -82,9 +83,10 @@ class ZaloBot:
         raise AssertionError(f"the bot did not finish handling {text!r} in {timeout_s} s")
 
 
-def start_zalo_bot(workdir: Path) -> Iterator[ZaloBot]:
+def start_zalo_bot(workdir: Path, extra_env: Optional[Dict[str, Optional[str]]] = None) -> Iterator[ZaloBot]:
     """`bot.local_bot` with the shipped procedures and the always-open test ward, its Zalo channel pointed at a fake
-    Zalo API; the Zalo settings reach only the servers, so other tests in this process are not affected."""
+    Zalo API; the Zalo settings reach only the servers, so other tests in this process are not affected.
+    `extra_env` goes to `local_bot` (e.g. a Redis or tracker database of the test's own)."""
     from bot.local_bot import local_bot
 
     knowledge = workdir / "knowledge"
@@ -92,8 +94,9 @@ def start_zalo_bot(workdir: Path) -> Iterator[ZaloBot]:
     shutil.copy(E2E_WARD, knowledge / "ward.yml")
     with FakeZaloServer.in_thread() as zalo:
         zalo_env = bot_environment(zalo, str(workdir / "zalo_tokens.json"), OA_SECRET)
-        with local_bot(workdir, knowledge, server_only_env=zalo_env) as servers:
-            yield ZaloBot(servers.rasa_url, servers.api_token, zalo, database_url=os.environ["DATABASE_URL"])
+        with local_bot(workdir, knowledge, extra_env=extra_env, server_only_env=zalo_env) as servers:
+            yield ZaloBot(servers.rasa_url, servers.api_token, zalo, database_url=os.environ["DATABASE_URL"],
+                          servers=servers)
 
 
 @pytest.fixture(scope="session")

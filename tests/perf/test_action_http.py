@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from aiohttp import web
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from bot.perf import action_http
+from bot.perf.action_http import ActionServerEndpoint
 
 
 async def _serve(handler):
@@ -89,3 +91,26 @@ def test_a_new_connection_after_the_server_restarts(monkeypatch):
         return first, second
 
     assert asyncio.run(scenario()) == ({"ok": True}, {"ok": True})
+
+
+async def test_action_calls_carry_the_secret_and_end_within_the_timeout(settings_env):
+    settings_env(THUTUC_ACTION_SECRET="s3cret-for-tests", THUTUC_ACTION_TIMEOUT="0.5")
+    seen = []
+
+    async def slow(request):
+        seen.append(request.headers.get("X-Thutuc-Action-Secret"))
+        if (await request.json()).get("slow"):
+            await asyncio.sleep(5)
+        return web.json_response({"events": [], "responses": []})
+
+    runner, url = await _serve(slow)
+    endpoint = ActionServerEndpoint(url)
+    try:
+        assert await endpoint.request(json={}, method="post") == {"events": [], "responses": []}
+        started = time.monotonic()
+        with pytest.raises(asyncio.TimeoutError):
+            await endpoint.request(json={"slow": True}, method="post", timeout=300)  # Rasa's five minutes, overridden
+        assert time.monotonic() - started < 1.5
+    finally:
+        await runner.cleanup()
+    assert seen == ["s3cret-for-tests", "s3cret-for-tests"]
