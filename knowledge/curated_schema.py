@@ -372,9 +372,6 @@ def _read_review_flags(reader: _Reader, proc: LineDict) -> list[ReviewFlag]:
         return []
     flags = []
     for index, item in enumerate(raw):
-        if isinstance(item, str) and item.strip():  # TRANSITION: a bare note is an open doubt about every facet
-            flags.append(ReviewFlag(note=item.strip(), facets=FLAG_FACETS))
-            continue
         flag = reader.mapping(item, raw.line_of(index), f"mục {index + 1} của 'review_flags'")
         if flag is None:
             continue

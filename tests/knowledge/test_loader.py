@@ -266,6 +266,7 @@ def test_missing_time_limit_needs_a_review_flag(engine, data_dir):
     ("{note: x, facets: [time], status: open}", "thiếu trường bắt buộc 'reason'"),
     ("{note: x, facets: [tiem], status: open, reason: y}", "facet không hợp lệ: tiem"),
     ("{note: x, facets: [time], status: maybe, reason: y}", "'status' phải là open hoặc resolved"),
+    ("Một ghi chú không nói nó liên quan đến gì", "mục 1 của 'review_flags' phải là một bảng"),
 ])
 def test_review_flags_say_what_they_concern_and_how_they_end(engine, data_dir, flag, message):
     path = data_dir / "procedures/cu-tru.yml"
