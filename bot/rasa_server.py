@@ -1,13 +1,16 @@
-"""Entry point of the Rasa server: Rasa's own command line, after the documented performance fixes of bot/perf."""
+"""Entry point of the Rasa server: Rasa's own command line, after the documented performance fixes of bot/perf and
+with the public-surface rules of bot/http_guard.py on the app it builds."""
 from __future__ import annotations
 
 import sys
 
 
 def main() -> None:
+    from bot import http_guard
     from bot.perf import install_all
 
     install_all()
+    http_guard.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]
