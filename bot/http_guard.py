@@ -92,8 +92,57 @@ def generic_error(request: Optional[Request], exception: BaseException) -> HTTPR
     return error_body(status)
 
 
+class MalformedHead(ValueError):
+    """Raised while Sanic parses a request head; Sanic turns it into 400 Bad Request."""
+
+
+async def check_request_head(head: bytes) -> None:
+    """Signal `http.lifecycle.read_head`: refuse heads that Sanic 21.12 would answer with a 500 (`Content-Length:
+    abc`, a Transfer-Encoding other than `chunked` without a length), leave hanging (`Content-Length: -5`) or drop
+    without an answer (raw non-ASCII bytes in the request line); also refuse ambiguous framing (two lengths, or a
+    length with chunked encoding), the classic request-smuggling shapes."""
+    request_line, _, rest = head.partition(b"\r\n")
+    if not request_line.isascii() or any(byte < 0x20 or byte == 0x7F for byte in request_line):
+        raise MalformedHead("request line")
+    lengths, encodings = set(), []
+    for line in rest.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        name, value = name.strip().lower(), value.strip()
+        if name == b"content-length":
+            if not value.isdigit():
+                raise MalformedHead("content-length")
+            lengths.add(int(value))
+        elif name == b"transfer-encoding":
+            encodings.append(value)
+    if len(lengths) > 1 or (encodings and (lengths or encodings != [b"chunked"])):
+        raise MalformedHead("framing")
+
+
+def answer_undecodable_urls() -> None:
+    """Sanic 21.12 drops the connection without any answer when the request line holds raw non-ASCII bytes: building
+    the stand-in request for its error response re-encodes and re-parses the URL, and fails again. Then the stand-in
+    gets URL `*`, so the client reads a short error. Idempotent; Sanic's own method runs first, always."""
+    from sanic.http import Http
+
+    original = Http.create_empty_request
+    if getattr(original, "thutuc_fixed", False):
+        return
+
+    def create_empty_request(self: Http) -> None:
+        try:
+            original(self)
+        except Exception:  # noqa: BLE001 - UnicodeEncodeError, httptools' HttpParserInvalidURLError, …
+            self.url = "*"
+            original(self)
+
+    create_empty_request.thutuc_fixed = True  # type: ignore[attr-defined]
+    Http.create_empty_request = create_empty_request  # type: ignore[method-assign]
+
+
 def harden_app(app: Sanic, settings: Settings) -> Sanic:
+    answer_undecodable_urls()
     app.config.REQUEST_MAX_SIZE = settings.request_max_bytes
+    app.signal("http.lifecycle.read_head")(check_request_head)
     app.register_middleware(refuse_foreign_requests, "request")
     app.error_handler.add(Exception, generic_error)
     return app

@@ -97,5 +97,3 @@ async def zalo_harness(tmp_path: Path):
                 await server.stop()
                 await channel.client.close()
 
-
-from tests.fakes.zalo_bot import zalo_bot  # noqa: E402,F401  (session fixture for the slow real-bot tests)
