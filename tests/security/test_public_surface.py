@@ -123,3 +123,21 @@ def test_production_leaves_the_rest_channel_out_unless_asked(monkeypatch, tmp_pa
     app = build_rasa_app({"THUTUC_ENV": "development", "THUTUC_REST_CHANNEL": "off",
                           "THUTUC_WEBCHAT_SECRET_FILE": str(tmp_path / "secret")}, monkeypatch)
     assert not any(r.path.startswith("webhooks/rest") for r in app.router.routes)
+
+
+@pytest.mark.parametrize("raw, status", [
+    (b"POST /chat/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),  # Sanic alone: 500
+    (b"POST /chat/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400),  # Sanic alone: hangs
+    (b"POST /chat/webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400),  # Sanic alone: 500
+    (b"POST /chat/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}", 400),  # hangs
+    (b"POST /chat/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400),
+    (b"GET /chat/\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", 404),  # Sanic alone: connection dropped, no answer
+    (b"GET /chat/\xff HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+    (b"GET /chat/ HTTP/1.1\r\nHost: x\r\n\r\n", 200),
+])
+async def test_malformed_heads_get_a_short_answer(rasa_app, raw, status):
+    raw = raw.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n")
+    answer = await send_raw("127.0.0.1", rasa_app.port, raw, timeout_s=10)
+    assert answer.status == status, answer.text
+    if status != 200:
+        assert set(json.loads(answer.body)) == {"error"}
