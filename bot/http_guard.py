@@ -18,7 +18,7 @@ from typing import Any, Callable, List, Optional
 from urllib.parse import unquote
 
 from sanic import Sanic, response
-from sanic.exceptions import SanicException
+from sanic.exceptions import NotFound, SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -77,9 +77,14 @@ def error_body(status: int) -> HTTPResponse:
     return response.json({"error": phrase}, status=status, headers={"Cache-Control": "no-store"})
 
 
-async def refuse_foreign_requests(request: Request) -> Optional[HTTPResponse]:
-    """Request middleware: 404 for a non-public path unless the request is local."""
-    return None if _answerable(request) else error_body(404)
+async def refuse_foreign_requests(request: Request, **_: Any) -> None:
+    """Signal `http.routing.before`: 404 for a non-public path unless the request is local. A signal, not a request
+    middleware: it runs before routing (so a wrong method gets no 405), before Sanic reads a buffered body and before
+    any middleware. Sanic runs the request middleware again while handling an exception, where Sanic-Cors (which
+    Rasa installs) would answer OPTIONS with 200; marking them as run skips them for the refused request."""
+    if not _answerable(request):
+        request.request_middleware_started = True
+        raise NotFound("Not Found")
 
 
 def generic_error(request: Optional[Request], exception: BaseException) -> HTTPResponse:
@@ -143,7 +148,7 @@ def harden_app(app: Sanic, settings: Settings) -> Sanic:
     answer_undecodable_urls()
     app.config.REQUEST_MAX_SIZE = settings.request_max_bytes
     app.signal("http.lifecycle.read_head")(check_request_head)
-    app.register_middleware(refuse_foreign_requests, "request")
+    app.signal("http.routing.before")(refuse_foreign_requests)
     app.error_handler.add(Exception, generic_error)
     return app
 
