@@ -19,14 +19,14 @@ PROBE_MAX_S = 5.0  # each answer of the normal conversation, while the mix runs 
 async def test_hostile_mix_breaks_nothing(running_bot):
     address = urlsplit(running_bot.rasa_url)
     mix = hostile_requests(REQUESTS, address.netloc)
-    report = await run_mix(address.hostname, address.port, mix, concurrency=8)
+    report = await run_mix(address.hostname, address.port, mix, concurrency=8, probe_interval_s=0.1)
     print(report.summary())
 
     assert report.requests == REQUESTS
     assert report.violations == [], report.violations[:10]
     assert all(status > 0 for status in report.statuses), report.statuses  # every request got an answer
     assert len(report.families) > 100  # the mix really is mixed
-    assert report.probe_failures == [] and len(report.probe_latencies_s) >= 5
+    assert report.probe_failures == [] and len(report.probe_latencies_s) >= 3
     assert max(report.probe_latencies_s) < PROBE_MAX_S, report.summary()
     # And the server is still itself afterwards.
     assert "(mã 1.001193)" in "\n".join(r.get("text", "") for r in running_bot.send("làm khai sinh cần gì"))
