@@ -9,10 +9,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from pydantic import BaseSettings, Field
+from pydantic import BaseSettings, Field, SecretStr, validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
+ENVIRONMENTS = ("development", "production")
 
 
 class Settings(BaseSettings):
@@ -102,9 +103,39 @@ class Settings(BaseSettings):
     # While Redis is down, each process uses in-process stores and locks and tries Redis again this often.
     redis_retry_s: float = Field(5.0, env="REDIS_RETRY_SECONDS")
     # --- end dependency faults ---
+    # --- public surface (issue 10: deployment profile, web chat identity, REST channel, bounds per message) ---
+    # `development` (default) or `production`; production refuses unsafe defaults (docs/operations.md).
+    env: str = Field("development", env="THUTUC_ENV")
+    # Signs the web chat's server-issued identities; every replica needs the same value. Unset in development: a
+    # random secret is generated once into `webchat_secret_file` (mode 0600). Required in production.
+    webchat_secret: Optional[SecretStr] = Field(None, env="THUTUC_WEBCHAT_SECRET")
+    webchat_secret_file: Path = Field(VAR_DIR / "webchat_secret", env="THUTUC_WEBCHAT_SECRET_FILE")
+    # The REST channel (loopback clients only). Unset: mounted in development, not mounted in production.
+    rest_channel: Optional[bool] = Field(None, env="THUTUC_REST_CHANNEL")
+    # One cap for the text of every incoming message on every channel, applied before anything else reads it.
+    max_message_chars: int = Field(2000, env="THUTUC_MAX_MESSAGE_CHARS")
+    # Largest request body the Rasa server buffers (Sanic's own variable name); larger bodies get 413.
+    request_max_bytes: int = Field(64 * 1024, env="SANIC_REQUEST_MAX_SIZE")
+    # --- end public surface ---
 
     class Config:
         case_sensitive = False
+
+    @validator("env", pre=True)
+    def _known_environment(cls, value: object) -> str:
+        name = str(value).strip().lower()
+        if name not in ENVIRONMENTS:
+            raise ValueError(f"THUTUC_ENV must be 'development' or 'production', not {value!r}")
+        return name
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def rest_channel_enabled(self) -> bool:
+        """THUTUC_REST_CHANNEL when set, else on in development only."""
+        return self.rest_channel if self.rest_channel is not None else not self.is_production
 
 
 @lru_cache(maxsize=1)

@@ -59,6 +59,7 @@ def local_bot(workdir: Path, knowledge_dir: Optional[Path] = None, model: Option
     values: dict[str, Optional[str]] = {
         "DATABASE_URL": f"sqlite:///{workdir / 'thutuc.db'}",
         "TRACKER_DATABASE_URL": f"sqlite:///{workdir / 'conversations.db'}",
+        "THUTUC_WEBCHAT_SECRET_FILE": str(workdir / "webchat_secret"),
         "REDIS_URL": None,
         **(extra_env or {}),
     }

@@ -35,7 +35,8 @@ def run() -> None:
     base = servers.rasa_url
     click.echo("")
     click.echo("Trợ lý đã sẵn sàng:")
-    click.echo(f"  REST:        POST {base}/webhooks/rest/webhook")
+    if settings.rest_channel_enabled:
+        click.echo(f"  REST:        POST {base}/webhooks/rest/webhook  (chỉ từ chính máy này)")
     click.echo(f"  Web chat:    {base}/chat/")
     click.echo(f"  Trang cán bộ: {base}/clerk/")
     click.echo(f"  HTTP API:    {base}/  (token: biến môi trường RASA_API_TOKEN"

@@ -84,7 +84,7 @@ class RunningBot:
     database_url: str
 
     def send(self, text: str, sender: str | None = None, timeout: float = 30) -> list[dict[str, Any]]:
-        """One message over the REST channel, as a web or Zalo user would send it."""
+        """One message over the (loopback-only) REST channel; Rasa's conversation id is `conversation_id(sender)`."""
         response = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender or f"e2e-{uuid.uuid4().hex[:8]}", "message": text},
@@ -93,8 +93,15 @@ class RunningBot:
         response.raise_for_status()
         return response.json()
 
+    @staticmethod
+    def conversation_id(sender: str) -> str:
+        from bot.channels.rest import SENDER_PREFIX
+
+        return SENDER_PREFIX + sender
+
     def tracker(self, sender: str) -> dict[str, Any]:
-        response = requests.get(f"{self.rasa_url}/conversations/{sender}/tracker",
+        """The tracker of what `sender` said over the REST channel."""
+        response = requests.get(f"{self.rasa_url}/conversations/{self.conversation_id(sender)}/tracker",
                                 params={"token": self.api_token}, timeout=10)
         response.raise_for_status()
         return response.json()
@@ -124,3 +131,7 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
     tokens = {"THUTUC_CLERK_TOKEN": "clerk-test-token", "THUTUC_SYNC_TOKEN": "sync-test-token"}
     with local_bot(workdir, knowledge, extra_env=tokens) as servers:
         yield RunningBot(servers.rasa_url, servers.api_token, os.environ["DATABASE_URL"])
+
+
+# The trained bot behind the Zalo route (tests/channels, tests/security): one session fixture for the whole run.
+from tests.fakes.zalo_bot import zalo_bot  # noqa: E402,F401

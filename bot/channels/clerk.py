@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 import unicodedata
@@ -26,7 +25,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 
 from base.blocking import run_blocking
 from bot.channels.conversation_control import RasaConversationControl
-from bot.channels.http_body import BodyTooLarge, read_body_limited
+from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
 from bot.channels.static_files import security_headers, serve_web_file
 from base.privacy import install_log_masking
 from base.settings import get_settings
@@ -232,8 +231,8 @@ class ClerkInput(InputChannel):
         if self._throttle.blocked(client):
             return _json_error(MSG_TOO_MANY, 429)
         try:
-            payload = json.loads(await read_body_limited(request, MAX_BODY_BYTES))
-        except (BodyTooLarge, ValueError, UnicodeDecodeError):
+            payload = parse_json(await read_body_limited(request, MAX_BODY_BYTES))
+        except (BodyTooLarge, BadJson):
             return _json_error(MSG_BAD_REQUEST, 400)
         given = payload.get("token") if isinstance(payload, dict) else None
         if not token_matches(self._token, given if isinstance(given, str) else None):

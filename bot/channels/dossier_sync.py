@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from typing import Any, Awaitable, Callable, Optional, Text
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from base.blocking import run_blocking
-from bot.channels.http_body import BodyTooLarge, read_body_limited
+from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
 from base.privacy import install_log_masking
 from base.settings import Settings, get_settings
 
@@ -101,8 +100,8 @@ class DossierSyncInput(InputChannel):
             return response.json({"accepted": False, "error": "payload too large",
                                   "max_bytes": self.settings.dossier_sync_max_bytes}, status=413)
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+            body = parse_json(raw)
+        except BadJson:
             return response.json({"accepted": False, "error": "body is not UTF-8 JSON"}, status=400)
         records = body.get("records") if isinstance(body, dict) else body
         if not isinstance(records, list) or not records:

@@ -1,11 +1,14 @@
-"""Bounded request-body reading for public endpoints.
+"""Bounded request bodies for public endpoints: reading (413) and JSON parsing (400).
 
-Sanic buffers up to 100 MB per request by default; channel routes are declared with `stream=True` and read through
-this helper instead, so a huge or endless body is refused early with 413 instead of filling memory.
+Channel routes are declared with `stream=True` (Sanic then lifts its own REQUEST_MAX_SIZE for them) and read through
+`read_body_limited`, so a huge or endless body is refused early instead of filling memory; `parse_json` refuses
+deep nesting before Python's recursive parser sees it.
 """
 from __future__ import annotations
 
-from typing import Optional
+import json
+import re
+from typing import Any, Optional
 
 from sanic.request import Request
 
@@ -45,3 +48,38 @@ def _declared_length(request: Request) -> Optional[int]:
         return int(raw)
     except ValueError:
         return None
+
+
+# --- JSON bodies ---------------------------------------------------------------------------------------------------
+
+MAX_JSON_DEPTH = 32  # our bodies nest 3 levels at most; Python's parser overflows its recursion limit near 1,000
+# A string, its closing quote optional: an unterminated one is consumed once, so the scan stays linear.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_BRACKETS = bytes(range(256)).translate(None, b"[]{}")  # every byte except the brackets, for bytes.translate
+
+
+class BadJson(ValueError):
+    """The body is not UTF-8 JSON, or nests deeper than allowed."""
+
+
+def json_depth(raw: bytes, stop_above: Optional[int] = None) -> int:
+    """How deeply arrays/objects nest in `raw`, in one linear pass (brackets inside strings do not count); counting
+    stops as soon as the depth exceeds `stop_above`."""
+    depth = deepest = 0
+    for bracket in _JSON_STRING.sub(b'""', raw).translate(None, _BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > deepest:
+            deepest = depth
+            if stop_above is not None and deepest > stop_above:
+                break
+    return deepest
+
+
+def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """The decoded body; BadJson (→ 400) for anything else, never RecursionError on hostile nesting."""
+    if json_depth(raw, stop_above=max_depth) > max_depth:
+        raise BadJson("nested too deeply")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise BadJson(type(error).__name__) from None

@@ -1,18 +1,16 @@
 """Web chat for the ward's website: a page at `/chat/` and a JSON endpoint at `/chat/webhook`.
 
-Works like Rasa's REST channel (`{"sender", "message"}` in, a list of bot messages out) but hardened for the public
-internet: bounded bodies, validated sender ids (prefixed `web-` so a browser can never speak as a Zalo user), a
-length limit on questions, NFC text, and a polite Vietnamese error instead of a stack trace. Each message carries the
-server-derived client key (`thutuc_client`: the TCP peer, or a trusted proxy's real-IP header; `base.clients`) for
-the per-client limits. The page renders every message as text. Configured in credentials.yml as
-`bot.channels.webchat.WebChatInput:`.
+Works like Rasa's REST channel (`{"message"}` in, a list of bot messages out) but hardened for the public internet:
+the conversation id is issued by the server (bot/channels/webchat_identity.py: a signed token in the
+`X-Chat-Session` header, conversation ids prefixed `web-` so a browser can never speak as a Zalo or REST user; any
+`sender` in the body is ignored), bounded bodies, the common length cap (bot/channels/user_text.py), NFC text, and a
+polite Vietnamese error instead of a stack trace. Each message carries the server-derived client key
+(`thutuc_client`: the TCP peer, or a trusted proxy's real-IP header; `base.clients`) for the per-client limits. The
+page renders every message as text. Configured in credentials.yml as `bot.channels.webchat.WebChatInput:`.
 """
 from __future__ import annotations
 
-import json
 import logging
-import re
-import unicodedata
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from sanic import Blueprint, response
@@ -22,26 +20,26 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from bot.channels import texts
-from bot.channels.http_body import BodyTooLarge, read_body_limited
+from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
 from bot.channels.static_files import serve_web_file
 from base.clients import CLIENT_METADATA_KEY, ClientKeys
+from bot.channels.user_text import bounded_text
+from bot.channels.webchat_identity import HEADER, WebChatIdentity, identity_from_settings
 from base.privacy import install_log_masking
+from base.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 16 * 1024
-MAX_MESSAGE_CHARS = 500
-SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-SENDER_PREFIX = "web-"
 STATIC_FILES = frozenset({"chat.css", "chat.js"})
 
 ERROR_BAD_REQUEST = "Tin nhắn không hợp lệ. Bạn tải lại trang rồi thử lại nhé."
-ERROR_TOO_LONG = f"Câu hỏi dài quá ({MAX_MESSAGE_CHARS} ký tự trở xuống). Bạn viết ngắn gọn lại giúp mình nhé."
+ERROR_TOO_LONG = "Tin nhắn quá dài. Bạn viết ngắn gọn lại giúp mình nhé."
 ERROR_BOT_FAILED = texts.BOT_FAILED
 
 
 class WebChatInput(InputChannel):
-    def __init__(self, client_keys: Optional[ClientKeys] = None) -> None:
+    def __init__(self, identity: Optional[WebChatIdentity] = None, client_keys: Optional[ClientKeys] = None) -> None:
+        self._identity = identity
         self.client_keys = client_keys or ClientKeys.from_settings()
 
     @classmethod
@@ -50,8 +48,15 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
+        """No secrets in credentials.yml: THUTUC_WEBCHAT_SECRET (or the development secret file) signs identities."""
         install_log_masking()
-        return cls()
+        return cls(identity_from_settings(get_settings()))
+
+    @property
+    def identity(self) -> WebChatIdentity:
+        if self._identity is None:
+            self._identity = identity_from_settings(get_settings())
+        return self._identity
 
     def url_prefix(self) -> Text:
         # Absolute: Rasa's urljoin("/webhooks/", "/chat") mounts the page at the site root, where people expect it.
@@ -94,33 +99,30 @@ class WebChatInput(InputChannel):
 
     async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         try:
-            raw = await read_body_limited(request, MAX_BODY_BYTES)
+            raw = await read_body_limited(request, get_settings().request_max_bytes)
         except BodyTooLarge:
             return _error(ERROR_TOO_LONG, 413)
         try:
-            payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            payload = parse_json(raw)
+        except BadJson:
             return _error(ERROR_BAD_REQUEST, 400)
-        if not isinstance(payload, dict):
+        text = payload.get("message") if isinstance(payload, dict) else None
+        if not isinstance(text, str):
             return _error(ERROR_BAD_REQUEST, 400)
-        sender, text = payload.get("sender"), payload.get("message")
-        if not isinstance(sender, str) or not SENDER_PATTERN.match(sender) or not isinstance(text, str):
-            return _error(ERROR_BAD_REQUEST, 400)
-        text = unicodedata.normalize("NFC", text).strip()
+        text = bounded_text(text)  # first, before anything reads it
         if not text:
             return _error(ERROR_BAD_REQUEST, 400)
-        if len(text) > MAX_MESSAGE_CHARS:
-            return _error(ERROR_TOO_LONG, 413)
+        sender, token = self.identity.resolve(request.headers.get(HEADER))  # never a client-chosen id
 
         collector = CollectingOutputChannel()
         metadata = {"channel": self.name(), CLIENT_METADATA_KEY: self.client_keys.for_peer(request.ip, request.headers)}
-        message = UserMessage(text, collector, SENDER_PREFIX + sender, input_channel=self.name(), metadata=metadata)
+        message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
         try:
             await on_new_message(message)
         except Exception:  # noqa: BLE001 - the page gets a polite message; the log gets the details
             logger.exception("Web chat: handling a message failed")
-            return _error(ERROR_BOT_FAILED, 500)
-        return response.json(to_page_messages(collector.messages), headers={"Cache-Control": "no-store"})
+            return _error(ERROR_BOT_FAILED, 500, {HEADER: token})
+        return response.json(to_page_messages(collector.messages), headers={"Cache-Control": "no-store", HEADER: token})
 
 
 def to_page_messages(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -151,5 +153,5 @@ def to_page_messages(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return shaped
 
 
-def _error(message: str, status: int) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
+def _error(message: str, status: int, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
+    return response.json({"error": message}, status=status, headers={"Cache-Control": "no-store", **(headers or {})})

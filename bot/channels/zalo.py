@@ -8,10 +8,8 @@ task. Configured in credentials.yml as `bot.channels.zalo.ZaloInput:`; all secre
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-import unicodedata
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 from sanic import Blueprint, response
@@ -25,7 +23,8 @@ from bot.channels.conversation_control import ConversationControl, RasaConversat
 from base.clients import CLIENT_METADATA_KEY, ClientKeys
 from base.keystore import KeyStore, key_store_from_settings
 from bot.channels.dedupe import DELIVERY_TTL_S, DeliveryDeduplicator
-from bot.channels.http_body import BodyTooLarge, read_body_limited
+from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
+from bot.channels.user_text import bounded_text
 from bot.channels.zalo_client import ZaloClient, ZaloOAuthClient, masked_user_id
 from bot.channels.zalo_format import MAX_BUTTONS, build_button_message, split_text
 from bot.channels.zalo_signature import body_timestamp, signature_is_valid
@@ -38,7 +37,6 @@ from base.settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BODY_BYTES = 64 * 1024
-MAX_USER_TEXT_CHARS = 2000
 NON_TEXT_EVENTS = frozenset(
     {
         "user_send_image",
@@ -149,6 +147,7 @@ class ZaloInput(InputChannel):
         tokens = TokenManager(token_store_from_settings(settings), oauth.refresh, bootstrap_tokens_from_settings(settings))
         client = ZaloClient(settings.zalo_api_base, tokens)
         kwargs.setdefault("client_keys", ClientKeys.from_settings(settings))
+        kwargs.setdefault("max_body_bytes", settings.request_max_bytes)
         return cls(settings.zalo_app_id, settings.zalo_oa_secret_key, client, key_store_from_settings(settings), **kwargs)
 
     def get_output_channel(self) -> OutputChannel:
@@ -190,8 +189,8 @@ class ZaloInput(InputChannel):
             return response.json({"error": "invalid signature"}, status=401)
 
         try:
-            event = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            event = parse_json(raw)
+        except BadJson:
             return response.json({"error": "malformed JSON"}, status=400)
         if not isinstance(event, dict) or not isinstance(event.get("event_name"), str):
             return response.json({"error": "not a Zalo event"}, status=400)
@@ -251,11 +250,10 @@ class ZaloInput(InputChannel):
     async def _handle_text(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         sender_id = _nested_id(event, "sender")
         message = event.get("message") if isinstance(event.get("message"), dict) else {}
-        text = message.get("text")
-        if not sender_id or not isinstance(text, str) or not text.strip():
+        text = bounded_text(message["text"]) if isinstance(message.get("text"), str) else ""  # first of all
+        if not sender_id or not text:
             logger.info("Zalo user_send_text without sender or text ignored")
             return
-        text = unicodedata.normalize("NFC", text)[:MAX_USER_TEXT_CHARS]
         text = await self._options.resolve(sender_id, text)
         msg_id = message.get("msg_id")
         output = ZaloOutput(self.client, self.store)
@@ -317,11 +315,13 @@ def _message_text(event: Dict[str, Any]) -> Optional[str]:
 
 
 def _nested_id(event: Dict[str, Any], field: str) -> Optional[str]:
+    """Zalo user ids are digit strings; nothing else can be one, so a Zalo conversation id never equals a web chat
+    (`web-…`) or REST (`rest-…`) one."""
     value = event.get(field)
     raw = value.get("id") if isinstance(value, dict) else None
     if isinstance(raw, (str, int)) and not isinstance(raw, bool):
         text = str(raw).strip()
-        if 0 < len(text) <= 64:
+        if 0 < len(text) <= 64 and text.isascii() and text.isdigit():
             return text
     return None
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Iterable, Optional
+
+from bot.channels.http_body import BadJson, parse_json
 
 
 def compute_mac(app_id: str, raw_body: bytes, timestamp: str, oa_secret_key: str) -> str:
@@ -29,8 +30,8 @@ def signature_header(app_id: str, raw_body: bytes, timestamp: str, oa_secret_key
 def body_timestamp(raw_body: bytes) -> Optional[str]:
     """The `timestamp` field of a JSON body, without trusting anything else in it."""
     try:
-        data = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
+        data = parse_json(raw_body)
+    except BadJson:
         return None
     if isinstance(data, dict) and isinstance(data.get("timestamp"), (str, int)):
         return str(data["timestamp"])

@@ -5,10 +5,11 @@
   "use strict";
 
   var ENDPOINT = new URL("webhook", document.baseURI).toString();
-  var STORAGE_SENDER = "thutuc.chat.sender";
+  // The server issues the conversation identity (a signed token) and names it in this header; the page only keeps it.
+  var SESSION_HEADER = "X-Chat-Session";
+  var STORAGE_SESSION = "thutuc.chat.session";
   var STORAGE_HISTORY = "thutuc.chat.history";
   var MAX_HISTORY = 200;
-  var MAX_CHARS = 500;
   var TIMEOUT_MS = 30000;
 
   var TEXT = {
@@ -19,7 +20,7 @@
       "Không kết nối được với máy chủ. Bạn kiểm tra mạng rồi thử lại sau ít phút nhé. " +
       "Tin nhắn của bạn vẫn được giữ lại.",
     serverError: "Trợ lý đang gặp sự cố, bạn thử lại sau ít phút nhé.",
-    tooLong: "Câu hỏi dài quá (" + MAX_CHARS + " ký tự trở xuống). Bạn viết ngắn gọn lại giúp mình nhé.",
+    tooLong: "Tin nhắn quá dài. Bạn viết ngắn gọn lại giúp mình nhé.",
     retry: "Chưa gửi được. Bấm để gửi lại",
     typing: "Trợ lý đang trả lời…",
     confirmReset: "Xoá cuộc trò chuyện trên máy này và bắt đầu lại?",
@@ -38,6 +39,7 @@
   var sendButton = document.getElementById("send");
   var statusBox = document.getElementById("status");
   var newChatButton = document.getElementById("new-chat");
+  var MAX_CHARS = input.maxLength > 0 ? input.maxLength : 2000; // the server's cap, set once in chat.html
   var busy = false;
 
   // ---------------------------------------------------------------- storage (may be unavailable: private mode)
@@ -51,19 +53,18 @@
     try { window.localStorage.removeItem(key); } catch (e) { /* ignore */ }
   }
 
-  function newSenderId() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes); // works on plain http too, unlike crypto.randomUUID
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  // Kept in memory too: where storage is blocked (some embedded iframes) the identity lasts until the page reloads.
+  var session = storageGet(STORAGE_SESSION);
+
+  function keepSession(token) {
+    if (!token || token === session) return;
+    session = token;
+    storageSet(STORAGE_SESSION, token);
   }
 
-  function senderId() {
-    var id = storageGet(STORAGE_SENDER);
-    if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
-      id = newSenderId();
-      storageSet(STORAGE_SENDER, id);
-    }
-    return id;
+  function forgetSession() {
+    session = null;
+    storageRemove(STORAGE_SESSION);
   }
 
   function loadHistory() {
@@ -221,13 +222,16 @@
   function postMessage(message) {
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
+    var headers = { "Content-Type": "application/json" };
+    if (session) headers[SESSION_HEADER] = session;
     return fetch(ENDPOINT, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: senderId(), message: message }),
+      headers: headers,
+      body: JSON.stringify({ message: message }),
       credentials: "omit",
       signal: controller ? controller.signal : undefined,
     }).then(function (response) {
+      keepSession(response.headers.get(SESSION_HEADER));
       return response.json().catch(function () { return null; }).then(function (body) {
         if (timer) clearTimeout(timer);
         if (!response.ok) {
@@ -329,7 +333,7 @@
     if (!window.confirm(TEXT.confirmReset)) return;
     history = [];
     storageRemove(STORAGE_HISTORY);
-    storageSet(STORAGE_SENDER, newSenderId());
+    forgetSession(); // the next message gets a new identity from the server
     while (log.firstChild) log.removeChild(log.firstChild);
     clearStatus();
     start();

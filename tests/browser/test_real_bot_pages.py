@@ -86,7 +86,7 @@ def test_clerk_closing_the_ticket_lets_the_bot_answer_again(page, chromium, runn
     page.wait_for_selector("#log li.typing", state="detached")
     assert len(bot_texts(page)) == answers and page.locator("#status").is_hidden()
 
-    sender = "web-" + page.evaluate("localStorage.getItem('thutuc.chat.sender')")
+    sender = "web-" + page.evaluate("localStorage.getItem('thutuc.chat.session')").split(".")[1]
     store = ConversationStore(get_engine(running_bot.database_url))
     ticket = next(t for t in store.list_tickets("open") if t.sender_id == sender)
 

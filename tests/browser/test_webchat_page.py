@@ -74,8 +74,9 @@ def test_conversation_buttons_links_injection_and_history(page, chat_backend):
     screenshot(page, "webchat-after-reload")
 
 
-def test_typing_indicator_and_same_sender_after_reload(page, chat_backend):
+def test_typing_indicator_and_server_issued_identity(page, chat_backend):
     page.goto(chat_backend.url + "/chat/")
+    assert page.evaluate("localStorage.getItem('thutuc.chat.session')") is None  # nothing until the server issues it
     # Hold the answer back to see the indicator.
     page.route("**/chat/webhook", lambda route: (page.wait_for_timeout(800), route.continue_()))
     page.fill("#input", "xin chào")
@@ -84,9 +85,23 @@ def test_typing_indicator_and_same_sender_after_reload(page, chat_backend):
     assert page.locator("#send").is_disabled()
     page.wait_for_selector("#log li.typing", state="detached")
     page.unroute("**/chat/webhook")
-    sender = page.evaluate("localStorage.getItem('thutuc.chat.sender')")
+    session = page.evaluate("localStorage.getItem('thutuc.chat.session')")
+    assert session and session.startswith("v1.")
+
+    # After a reload the page sends the same identity back, and the server keeps it.
     page.reload()
-    assert page.evaluate("localStorage.getItem('thutuc.chat.sender')") == sender
+    with page.expect_request("**/chat/webhook") as sent:
+        ask(page, "còn lệ phí thì sao")
+    assert sent.value.headers.get("x-chat-session") == session
+    assert "sender" not in sent.value.post_data_json
+    assert page.evaluate("localStorage.getItem('thutuc.chat.session')") == session
+
+    # "Bắt đầu lại" forgets it: the next message gets a new identity from the server.
+    page.evaluate("window.confirm = () => true")  # the fixture dismisses real dialogs
+    page.click("#new-chat")
+    ask(page, "xin chào")
+    renewed = page.evaluate("localStorage.getItem('thutuc.chat.session')")
+    assert renewed and renewed != session
 
 
 def test_fits_a_phone_screen(page, chat_backend):
@@ -117,8 +132,8 @@ def test_server_unreachable_message_and_nothing_lost(page, chat_backend):
 
 def test_input_length_is_limited(page, chat_backend):
     page.goto(chat_backend.url + "/chat/")
-    page.fill("#input", "a" * 700)
-    assert len(page.input_value("#input")) == 500  # maxlength
+    page.fill("#input", "a" * 2500)
+    assert len(page.input_value("#input")) == 2000  # maxlength: the server's cap (THUTUC_MAX_MESSAGE_CHARS default)
 
 
 def test_embed_snippet_opens_the_chat_on_a_ward_page(page, chat_backend):
@@ -128,10 +143,19 @@ def test_embed_snippet_opens_the_chat_on_a_ward_page(page, chat_backend):
     launcher.click()
     assert launcher.get_attribute("aria-expanded") == "true"
     frame = page.frame_locator("iframe[title='Trợ lý thủ tục hành chính']")
-    frame.locator("#input").fill("xin chào")
-    frame.locator("#input").press("Enter")
+    with page.expect_response("**/chat/webhook") as first:
+        frame.locator("#input").fill("xin chào")
+        frame.locator("#input").press("Enter")
     frame.locator("#log li.msg.bot .bubble", has_text="Bạn hỏi: xin chào").wait_for()
     assert page.evaluate("document.querySelector('iframe').src").startswith(chat_backend.url + "/chat/")
+    # A cross-site iframe may get neither cookies nor storage (this Chromium denies the frame localStorage): the page
+    # keeps the server-issued token in memory, and the conversation still holds from one message to the next.
+    session = first.value.headers.get("x-chat-session")
+    with page.expect_request("**/chat/webhook") as second:
+        frame.locator("#input").fill("còn gì nữa")
+        frame.locator("#input").press("Enter")
+    frame.locator("#log li.msg.bot .bubble", has_text="Bạn hỏi: còn gì nữa").wait_for()
+    assert session and second.value.headers.get("x-chat-session") == session
     screenshot(page, "webchat-embedded")
     launcher.click()
     assert page.locator("iframe").is_hidden()

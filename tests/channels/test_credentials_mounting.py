@@ -10,19 +10,23 @@ from tests.fakes.channel_app import EchoAgent, RunningApp
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_channels_from_credentials_mount_at_documented_urls(monkeypatch):
+async def test_channels_from_credentials_mount_at_documented_urls(monkeypatch, tmp_path):
     from rasa.core.channels.channel import register
     from rasa.core.run import create_http_input_channels
     from sanic import Sanic
 
     from base.settings import get_settings
 
+    from bot.channels.rest import LocalRestInput
+
     monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("THUTUC_WEBCHAT_SECRET_FILE", str(tmp_path / "webchat_secret"))
     get_settings.cache_clear()
     try:
         channels = create_http_input_channels(None, str(PROJECT_ROOT / "credentials.yml"))
         names = {channel.name() for channel in channels}
         assert {"rest", "zalo", "webchat", "clerk"} <= names
+        assert any(isinstance(channel, LocalRestInput) for channel in channels)  # not Rasa's public one
 
         app = Sanic("credentials_mounting_test")
         app.ctx.agent = EchoAgent()

@@ -358,3 +358,25 @@ async def test_tracker_database_down_on_a_sticker_or_follow_is_told_not_silent(z
 
     assert zalo_harness.replies() == [{"text": texts.SERVICE_INTERRUPTED}]
     assert "could not pause" in caplog.text
+
+async def test_long_text_is_cut_to_the_common_cap_and_deep_json_refused(zalo_harness):
+    from bot.channels.zalo_signature import signature_header
+
+    assert await zalo_harness.post_event(text_event("ơ" * 10_000, "m-long")) == 200
+    nested = b'{"event_name": "user_send_text", "timestamp": "1700000000000", "x": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    deep = await zalo_harness.post_raw(
+        nested, {"X-ZEvent-Signature": signature_header(APP_ID, nested, "1700000000000", OA_SECRET),
+                 "X-ZEvent-Timestamp": "1700000000000"},
+    )
+    await zalo_harness.settle()
+
+    assert deep.status == 400
+    assert [m.text for m in zalo_harness.agent.received] == ["ơ" * 2000]
+
+
+async def test_only_digit_user_ids_are_zalo_conversations(zalo_harness):
+    """A Zalo conversation id can never equal a web chat (`web-…`) or REST (`rest-…`) one."""
+    for msg_id, user in (("m-web", "web-0123456789abcdef0123456789abcdef"), ("m-rest", "rest-u1")):
+        assert await zalo_harness.post_event(text_event("xin chào", msg_id, user_id=user)) == 200
+    await zalo_harness.settle()
+    assert zalo_harness.agent.received == [] and zalo_harness.zalo.sends() == []

@@ -73,7 +73,7 @@ def test_handoff_silences_bot_until_ticket_closed(running_bot):
     assert "phiếu số" in texts(opened)
     assert running_bot.send("alo có ai không", sender) == [], "no bot reply while a clerk has the conversation"
     store = ConversationStore(get_engine(running_bot.database_url))
-    ticket = next(t for t in store.list_tickets("open") if t.sender_id == sender)
+    ticket = next(t for t in store.list_tickets("open") if t.sender_id == running_bot.conversation_id(sender))
     close_and_resume(store, ticket.id, rasa_url=running_bot.rasa_url, token=running_bot.api_token)
     again = running_bot.send("làm khai sinh cần gì", sender)
     assert "(mã 1.001193)" in texts(again)

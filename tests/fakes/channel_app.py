@@ -94,20 +94,21 @@ def build_app(channels: Sequence[InputChannel], agent: Any) -> Sanic:
 
 
 class RunningApp:
-    """A Sanic app served on 127.0.0.1:<free port> inside the current event loop."""
+    """A Sanic app served on 127.0.0.1:<free port> (or `host`) inside the current event loop."""
 
-    def __init__(self, app: Sanic) -> None:
+    def __init__(self, app: Sanic, host: str = "127.0.0.1") -> None:
         self.app = app
+        self.host = host
         self.port: Optional[int] = None
         self._server: Any = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{'127.0.0.1' if self.host == '0.0.0.0' else self.host}:{self.port}"
 
     async def start(self) -> "RunningApp":
         sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((self.host, 0))
         sock.listen(100)
         self.port = sock.getsockname()[1]
         self._server = await self.app.create_server(sock=sock, return_asyncio_server=True, access_log=False)

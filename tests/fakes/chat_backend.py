@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import secrets
 import socket
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ if str(PROJECT_ROOT) not in sys.path:
 
 from bot.channels.clerk import ClerkInput, ClerkServices  # noqa: E402
 from bot.channels.webchat import WebChatInput  # noqa: E402
+from bot.channels.webchat_identity import WebChatIdentity  # noqa: E402
 from tests.fakes.channel_app import EchoAgent, build_app  # noqa: E402
 
 
@@ -43,7 +45,8 @@ def main() -> None:
     services = ClerkServices(
         knowledge=lambda: KnowledgeBase(engine), tickets=lambda: ConversationStore(engine), close_and_resume=close_and_resume
     )
-    app = build_app([WebChatInput(), ClerkInput(token=args.clerk_token, services=services)], agent)
+    identity = WebChatIdentity(secrets.token_bytes(32))  # a fresh secret per backend: nothing written under var/
+    app = build_app([WebChatInput(identity), ClerkInput(token=args.clerk_token, services=services)], agent)
 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
