@@ -20,6 +20,8 @@ from typing import Callable
 import pytest
 import requests
 
+from bot.channels.webchat_identity import HEADER
+
 from base.privacy import mask_text
 from tests.conftest import RunningBot
 from tests.fakes.zalo_bot import ZaloBot
@@ -45,15 +47,17 @@ RIGHT_AT = {17, 49, 88}  # guess numbers (per channel) that send the right digit
 def start_web_chat(rasa_url: str) -> Callable[[str], list[str]]:
     """Start a fresh web-chat conversation, as a new browser tab would; returns `say(text) -> reply texts`.
 
-    The ONE place that knows how a web-chat client gets its identity (today: a sender id it makes up itself; the
-    session keeps whatever cookie the server sets).
+    The ONE place that knows how a web-chat client gets its identity: the server issues a signed token in the
+    `X-Chat-Session` header of its first answer and the page sends it back; an attacker starts over by dropping it.
     """
     session = requests.Session()
-    sender = uuid.uuid4().hex[:16]
+    token: list[str] = []
 
     def say(text: str) -> list[str]:
-        reply = session.post(f"{rasa_url}/chat/webhook", json={"sender": sender, "message": text}, timeout=30)
+        headers = {HEADER: token[0]} if token else {}
+        reply = session.post(f"{rasa_url}/chat/webhook", json={"message": text}, headers=headers, timeout=30)
         reply.raise_for_status()
+        token[:] = [reply.headers[HEADER]]
         return [message.get("text", "") for message in reply.json()]
 
     return say

@@ -9,6 +9,7 @@ from typing import Any, Dict, List
 
 import requests
 
+from bot.channels.webchat_identity import HEADER, SENDER_PREFIX
 from tests.fakes.zalo_bot import OA_ID, ZaloBot
 
 # Questions whose answers the shipped procedures settle, and the header every answer about them starts with.
@@ -32,11 +33,22 @@ def rest(bot: ZaloBot, sender: str, text: str, timeout: float = 30) -> List[str]
     return [m.get("text", "") for m in response.json()]
 
 
+_WEB_SESSIONS: Dict[str, str] = {}  # a test's name for a web chat user → the identity the server issued to it
+
+
 def webchat(bot: ZaloBot, sender: str, text: str, timeout: float = 30) -> List[str]:
-    response = requests.post(f"{bot.rasa_url}/chat/webhook", json={"sender": sender, "message": text},
-                             timeout=timeout)
+    """One message as the web chat page sends it: with the identity token the server issued to `sender` before."""
+    token = _WEB_SESSIONS.get(sender)
+    response = requests.post(f"{bot.rasa_url}/chat/webhook", json={"message": text},
+                             headers={HEADER: token} if token else {}, timeout=timeout)
     assert response.status_code == 200, response.text
+    _WEB_SESSIONS[sender] = response.headers[HEADER]
     return [m.get("text", "") for m in response.json()]
+
+
+def webchat_conversation_id(sender: str) -> str:
+    """The Rasa conversation id of a web chat user of these tests (after its first message)."""
+    return SENDER_PREFIX + _WEB_SESSIONS[sender].split(".")[1]
 
 
 def zalo(bot: ZaloBot, user: str, text: str, tracker_readable: bool = True, timeout: float = 60) -> List[str]:

@@ -55,7 +55,7 @@ def test_action_server_is_loopback_only_and_needs_the_secret(bot):
     assert requests.get(base + "/actions", timeout=5).status_code == 403
     assert requests.get(base + "/health", timeout=5).status_code == 200
     # Rasa sends it: the bot answers from the action server.
-    assert BIRTH in "\n".join(rest(bot, "rest-" + new_web_sender(), QUESTION))
+    assert BIRTH in "\n".join(rest(bot, new_web_sender(), QUESTION))
 
 
 def test_action_server_killed_then_hung(bot):
@@ -63,7 +63,7 @@ def test_action_server_killed_then_hung(bot):
     action_server = servers._processes[0]
     assert "bot.action_server" in action_server.args
     channels = {
-        "REST": lambda text: rest(bot, "rest-" + new_web_sender(), text),
+        "REST": lambda text: rest(bot, new_web_sender(), text),
         "web chat": lambda text: webchat(bot, new_web_sender(), text),
         "Zalo": lambda text: zalo(bot, new_zalo_user(), text),
     }

@@ -20,7 +20,7 @@ def bot(own_redis, tmp_path_factory):
 
 def test_redis_stopped_mid_conversation(bot, own_redis):
     redis_server = own_redis
-    rest_sender, web_sender, zalo_user = "rest-" + new_web_sender(), new_web_sender(), new_zalo_user()
+    rest_sender, web_sender, zalo_user = new_web_sender(), new_web_sender(), new_zalo_user()
 
     # Before: every channel answers and the Zalo marks live in our Redis (shared by replicas).
     assert BIRTH in "\n".join(rest(bot, rest_sender, QUESTION))

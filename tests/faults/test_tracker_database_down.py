@@ -9,7 +9,7 @@ import requests
 from bot.channels import texts
 from tests.faults.channels import (
     FEE_FOLLOW_UP as FOLLOW_UP, MARRIAGE, MARRIAGE_QUESTION as QUESTION, new_web_sender, new_zalo_user, rest, webchat,
-    zalo,
+    webchat_conversation_id, zalo,
 )
 from tests.fakes.zalo_bot import start_zalo_bot
 
@@ -32,17 +32,18 @@ def stored_events(bot, sender: str) -> list[dict]:
 
 def test_tracker_database_stopped_and_restarted(bot, own_postgres):
     postgres = own_postgres
-    rest_sender, web_sender, zalo_user = "rest-" + new_web_sender(), new_web_sender(), new_zalo_user()
+    rest_sender, web_sender, zalo_user = new_web_sender(), new_web_sender(), new_zalo_user()
     ask = {
         "REST": lambda text: rest(bot, rest_sender, text),
         "web chat": lambda text: webchat(bot, web_sender, text),
         "Zalo": lambda text: zalo(bot, zalo_user, text, tracker_readable=postgres_up[0]),
     }
-    conversation_ids = {"REST": rest_sender, "web chat": "web-" + web_sender, "Zalo": zalo_user}
     postgres_up = [True]
 
     for channel, send in ask.items():
         assert MARRIAGE in "\n".join(send(QUESTION)), channel
+    conversation_ids = {"REST": "rest-" + rest_sender, "web chat": webchat_conversation_id(web_sender),
+                        "Zalo": zalo_user}
     before = {channel: stored_events(bot, sender) for channel, sender in conversation_ids.items()}
 
     postgres.stop()
