@@ -34,7 +34,10 @@ class Settings(BaseSettings):
 
     # Servers
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
+    # Secret of the Rasa HTTP API's JWTs (base/rasa_api.py). Unset in development: generated once into
+    # `rasa_api_token_file` (mode 0600). Required in production.
     rasa_api_token: Optional[str] = Field(None, env="RASA_API_TOKEN")
+    rasa_api_token_file: Path = Field(VAR_DIR / "rasa_api_token", env="RASA_API_TOKEN_FILE")
     # Interface the servers bind to; 127.0.0.1 unless a reverse proxy in front needs another.
     bind_host: str = Field("127.0.0.1", env="THUTUC_BIND_HOST")
     rasa_port: int = Field(5005, env="RASA_PORT")

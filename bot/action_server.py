@@ -17,6 +17,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from base.production import exit_if_unsafe
 from base.settings import get_settings
 from bot.endpoints import ACTION_SECRET_HEADER
 
@@ -54,6 +55,7 @@ def create_app(secret: Optional[str] = None, **kwargs: Any) -> Sanic:
 
 def main() -> None:
     settings = get_settings()
+    exit_if_unsafe(settings)
     parser = argparse.ArgumentParser(description="thutuc action server")
     parser.add_argument("--port", type=int, default=settings.action_port)
     args = parser.parse_args()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from base.production import exit_if_unsafe
 from base.settings import get_settings
 
 
@@ -28,6 +29,7 @@ def run() -> None:
     from bot.training import ensure_model
 
     settings = get_settings()
+    exit_if_unsafe(settings)
     model = ensure_model()
     servers = servers_for(model, settings)
     click.echo("Đang khởi động máy chủ hành động và máy chủ Rasa…")
@@ -39,7 +41,7 @@ def run() -> None:
         click.echo(f"  REST:        POST {base}/webhooks/rest/webhook  (chỉ từ chính máy này)")
     click.echo(f"  Web chat:    {base}/chat/")
     click.echo(f"  Trang cán bộ: {base}/clerk/")
-    click.echo(f"  HTTP API:    {base}/  (token: biến môi trường RASA_API_TOKEN"
-               f"{'' if settings.rasa_api_token else ', tạm thời: ' + servers.api_token})")
+    click.echo(f"  HTTP API:    {base}/  (chỉ từ chính máy này; JWT ký bằng RASA_API_TOKEN"
+               f"{'' if settings.rasa_api_token else ', khóa phát triển trong ' + str(settings.rasa_api_token_file)})")
     click.echo("Nhấn Ctrl+C để dừng.")
     raise SystemExit(servers.wait())

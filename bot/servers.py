@@ -16,6 +16,7 @@ from typing import IO, Optional
 
 import requests
 
+from base.rasa_api import api_secret, auth_headers
 from bot.endpoints import render_endpoints
 from base.settings import PROJECT_ROOT, VAR_DIR, Settings
 from bot.training import rasa_environment
@@ -33,7 +34,7 @@ class BotServers:
     settings: Settings
     rasa_port: int
     action_port: int
-    api_token: str
+    api_token: str = field(repr=False)
     # Shared secret between the two processes (THUTUC_ACTION_SECRET, or a fresh one per run); never printed.
     action_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     work_dir: Path = VAR_DIR  # rendered endpoints and logs go here
@@ -73,7 +74,7 @@ class BotServers:
             [
                 python, "-m", "bot.rasa_server", "run",
                 "--model", str(self.model),
-                "--enable-api", f"--auth-token={self.api_token}",
+                "--enable-api",  # authenticated by JWTs signed with RASA_API_TOKEN (bot/rasa_server.py)
                 "--interface", self.settings.bind_host, "--port", str(self.rasa_port),
                 "--endpoints", str(endpoints),
                 "--credentials", str(PROJECT_ROOT / "credentials.yml"),
@@ -99,7 +100,7 @@ class BotServers:
         deadline = time.monotonic() + timeout_s
         checks = {
             "action server": self.action_url.rsplit("/", 1)[0] + "/health",
-            "Rasa server": f"{self.rasa_url}/status?token={self.api_token}",
+            "Rasa server": f"{self.rasa_url}/status",
         }
         pending = dict(checks)
         while pending:
@@ -109,7 +110,7 @@ class BotServers:
                         f"a server exited with code {process.returncode}; see logs in {self.log_dir}"
                     )
             for name, url in list(pending.items()):
-                if _answers(url):
+                if _answers(url, self.api_token):
                     del pending[name]
             if time.monotonic() > deadline:
                 raise ServerStartError(f"{', '.join(pending)} did not start in {timeout_s:.0f} s; logs in {self.log_dir}")
@@ -158,16 +159,16 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, api_secret: str) -> bool:
     try:
-        return requests.get(url, timeout=2).status_code == 200
+        return requests.get(url, headers=auth_headers(api_secret), timeout=2).status_code == 200
     except requests.RequestException:
         return False
 
 
 def new_api_token(settings: Settings) -> str:
-    """The Rasa HTTP API is never left open: use the configured token or a fresh random one."""
-    return settings.rasa_api_token or secrets.token_urlsafe(24)
+    """The Rasa HTTP API is never left open: the configured secret, or the development one under var/."""
+    return api_secret(settings)
 
 
 def servers_for(model: Path, settings: Settings, rasa_port: Optional[int] = None,

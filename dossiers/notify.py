@@ -5,7 +5,8 @@ same transaction (unique per subscription × change, so a retried feed adds none
 row (pending → sending, atomic across processes), then asks the running Rasa server to run `action_dossier_notify`
 in that conversation through its HTTP API with the channel the citizen used:
 
-    POST {rasa_url}/conversations/{sender}/execute?output_channel={channel}&token={token}  {"name": "action_dossier_notify"}
+    POST {rasa_url}/conversations/{sender}/execute?output_channel={channel}  {"name": "action_dossier_notify"}
+    (Authorization: Bearer <JWT signed with RASA_API_TOKEN>, base/rasa_api.py)
 
 The action takes the rows being sent to that sender (sending → sent, once) and writes one message each. A failed
 HTTP call puts the row back to pending for the next run (`thutuc dossiers notify`, or the next feed).
@@ -19,6 +20,7 @@ from urllib.parse import quote
 
 import requests
 
+from base.rasa_api import api_secret, auth_headers
 from dossiers.store import DossierStore, utcnow
 
 logger = logging.getLogger(__name__)
@@ -41,12 +43,10 @@ class RasaNotifier:
 
     def _send(self, sender_id: str, channel: str) -> Optional[str]:
         """None on success, else a short error for the outbox row."""
-        params = {"output_channel": channel}
-        if self.token:
-            params["token"] = self.token
         url = f"{self.rasa_url}/conversations/{quote(sender_id, safe='')}/execute"
         try:
-            response = self.session.post(url, params=params, json={"name": NOTIFY_ACTION}, timeout=self.timeout_s)
+            response = self.session.post(url, params={"output_channel": channel}, headers=auth_headers(self.token),
+                                         json={"name": NOTIFY_ACTION}, timeout=self.timeout_s)
         except requests.RequestException as error:
             return type(error).__name__
         if response.status_code != 200:
@@ -74,4 +74,4 @@ def make_notifier(store: DossierStore, settings=None) -> RasaNotifier:
         from base.settings import get_settings
 
         settings = get_settings()
-    return RasaNotifier(store, settings.rasa_url, settings.rasa_api_token, settings.dossier_notify_timeout_s)
+    return RasaNotifier(store, settings.rasa_url, api_secret(settings), settings.dossier_notify_timeout_s)

@@ -16,6 +16,8 @@ from sqlalchemy import Column, DateTime, Integer, String, Text, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base
 
+from base.rasa_api import api_secret, auth_headers
+
 from base.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -168,13 +170,13 @@ def resume_conversation(sender_id: str, rasa_url: Optional[str] = None, token: O
     """Tell the Rasa server to answer this conversation again (appends a ConversationResumed event)."""
     settings = get_settings()
     base = (rasa_url or settings.rasa_url).rstrip("/")
-    token = token or settings.rasa_api_token
     url = f"{base}/conversations/{quote(sender_id, safe='')}/tracker/events"
     # Pausing stopped Rasa's prediction loop before it could listen; resume *and* listen so the next message is
     # handled by the rules like any other turn.
     events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
     try:
-        response = requests.post(url, params={"token": token} if token else None, json=events, timeout=timeout_s)
+        response = requests.post(url, headers=auth_headers(token or api_secret(settings)), json=events,
+                                 timeout=timeout_s)
     except requests.RequestException as error:
         raise ResumeError(f"Rasa server unreachable at {base}: {error.__class__.__name__}") from error
     if response.status_code != 200:

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
+from base.rasa_api import auth_headers
 from base.settings import PROJECT_ROOT, get_settings
 from tests.fakes.zalo_bot import zalo_bot  # noqa: F401  (session fixture: the trained bot behind a fake Zalo API)
 
@@ -102,7 +103,7 @@ class RunningBot:
     def tracker(self, sender: str) -> dict[str, Any]:
         """The tracker of what `sender` said over the REST channel."""
         response = requests.get(f"{self.rasa_url}/conversations/{self.conversation_id(sender)}/tracker",
-                                params={"token": self.api_token}, timeout=10)
+                                headers=auth_headers(self.api_token), timeout=10)
         response.raise_for_status()
         return response.json()
 

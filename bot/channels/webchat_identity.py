@@ -10,13 +10,11 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import re
 import secrets
-import tempfile
-from pathlib import Path
 from typing import Optional, Tuple
 
+from base.local_secrets import development_secret
 from base.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -26,7 +24,6 @@ SENDER_PREFIX = "web-"
 _VERSION = "v1"
 _TOKEN = re.compile(r"^v1\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$")
 _MAX_TOKEN_CHARS = 128  # anything longer is not ours; not even worth a regex
-_SECRET_BYTES = 32
 
 
 class WebChatSecretMissing(RuntimeError):
@@ -75,35 +72,4 @@ def identity_from_settings(settings: Settings) -> WebChatIdentity:
             "THUTUC_WEBCHAT_SECRET is not set: with THUTUC_ENV=production the web chat needs a secret shared by all "
             "replicas (generate one: python -c \"import secrets; print(secrets.token_urlsafe(32))\")"
         )
-    return WebChatIdentity(development_secret(settings.webchat_secret_file))
-
-
-def development_secret(path: Path) -> bytes:
-    """The secret kept in `path` (mode 0600), generated on first use. Two processes starting together agree: the
-    file is created complete under a temporary name and linked into place, so nobody reads a half-written one."""
-    try:
-        return _read_secret(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".webchat-secret-", dir=path.parent)  # mkstemp creates it 0600
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(_SECRET_BYTES) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-            logger.info("Web chat: generated a development secret in %s", path)
-        except FileExistsError:
-            pass  # another process won the race; use its secret
-    finally:
-        os.unlink(temporary)
-    return _read_secret(path)
-
-
-def _read_secret(path: Path) -> bytes:
-    value = path.read_text(encoding="ascii").strip()
-    if len(value) < 16:
-        raise ValueError(f"{path} does not hold a usable web chat secret; delete it to generate a new one")
-    return value.encode("ascii")
+    return WebChatIdentity(development_secret(settings.webchat_secret_file).encode("ascii"))

@@ -59,6 +59,7 @@ class RecordingServer:
 
     def __init__(self, responder: Callable[[str, str, bytes], tuple[int, object]]):
         self.calls: list[tuple[str, str, bytes]] = []
+        self.headers: list[dict[str, str]] = []  # the request headers, in the order of `calls`
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,6 +67,7 @@ class RecordingServer:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 outer.calls.append((method, self.path, body))
+                outer.headers.append(dict(self.headers))
                 status, payload = responder(method, self.path, body)
                 data = json.dumps(payload).encode()
                 self.send_response(status)

@@ -11,6 +11,7 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import jwt
 import requests
 from sanic import Sanic
 
@@ -87,7 +88,9 @@ class FakeRasa:
         sender = parts.path.split("/")[2]
         query = parse_qs(parts.query)
         assert json.loads(body) == {"name": "action_dossier_notify"}
-        assert query["token"] == ["rasa-api-token"]
+        assert "token" not in query  # never in the URL
+        bearer = self.server.headers[-1]["Authorization"].removeprefix("Bearer ")
+        assert jwt.decode(bearer, "rasa-api-token", algorithms=["HS256"])["user"]["role"] == "admin"
         talk = Conversation(sender=sender, channel=query["output_channel"][0])
         for text in talk.notify():
             self.delivered.append((sender, query["output_channel"][0], text))

@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 import requests
 
+from base.rasa_api import auth_headers
 from bot.channels.zalo_signature import signature_header
 from tests.fakes.zalo_server import FakeZaloServer, bot_environment
 
@@ -62,7 +63,7 @@ class ZaloBot:
 
     def events(self, user_id: str) -> List[Dict[str, Any]]:
         response = requests.get(
-            f"{self.rasa_url}/conversations/{user_id}/tracker", params={"token": self.api_token}, timeout=10
+            f"{self.rasa_url}/conversations/{user_id}/tracker", headers=auth_headers(self.api_token), timeout=10
         )
         response.raise_for_status()
         return response.json().get("events", [])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from base.rasa_api import auth_headers
 from bot.channels import texts
 from tests.faults.channels import (
     FEE_FOLLOW_UP as FOLLOW_UP, MARRIAGE, MARRIAGE_QUESTION as QUESTION, new_web_sender, new_zalo_user, rest, webchat,
@@ -24,7 +25,7 @@ def bot(own_postgres, tmp_path_factory):
 
 def stored_events(bot, sender: str) -> list[dict]:
     response = requests.get(f"{bot.rasa_url}/conversations/{sender}/tracker",
-                            headers={"Authorization": f"Bearer {bot.api_token}"}, params={"token": bot.api_token},
+                            headers=auth_headers(bot.api_token),
                             timeout=10)
     response.raise_for_status()
     return response.json()["events"]
