@@ -116,3 +116,9 @@ def decrypt(stored: Optional[str]) -> Optional[str]:
 
 def keyed_hash(value: str, purpose: str) -> str:
     return cipher().keyed_hash(value, purpose)
+
+
+def sender_hash(sender_id: str) -> str:
+    """The keyed hash under which a sender's rows are found in every table that keeps one (tickets, feedback, lookup
+    sessions, subscriptions): one purpose everywhere, so an operator can find all of one citizen's rows."""
+    return keyed_hash(sender_id, "sender")
