@@ -54,6 +54,7 @@ def production_problems(settings: Settings) -> list[str]:
         "THUTUC_CLIENT_KEY_SECRET": settings.client_key_secret,
         "THUTUC_WEBCHAT_SECRET": _secret(settings.webchat_secret),
         "RASA_API_TOKEN": settings.rasa_api_token,
+        "THUTUC_DATA_KEY": _secret(settings.data_key),
     }
     for name, value in required.items():
         if not value:

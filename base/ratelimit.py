@@ -1,7 +1,8 @@
 """One sliding-window counter for every limit of the project (failed lookups per sender, per client, per code, …).
 
 A limit is a name, a maximum and a window. Each attempt is an event recorded under a key — the limit's name and a
-hash of the subject (a sender id, a client address, a receipt code), so no subject is stored in clear — and a
+keyed hash of the subject (a sender id, a client address, a receipt code; HMAC with the data key of base/crypto.py),
+so no subject is stored in clear nor can be confirmed by hashing a guess — and a
 limit's state is the key's events inside the window. Callers record an attempt *before* they count and judge it, and
 discard the events of an attempt that turned out harmless: replicas racing each other can then only over-count
 (refuse one attempt too many), never let an extra attempt through.
@@ -14,7 +15,6 @@ process, in its own short transaction after the new events are committed.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
@@ -27,6 +27,7 @@ from sqlalchemy import Column, Float, Index, Integer, MetaData, String, delete, 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base
 
+from base.crypto import keyed_hash
 logger = logging.getLogger(__name__)
 
 REDIS_PREFIX = "thutuc:rate:"
@@ -135,8 +136,9 @@ class EventStore(Protocol):
 
 
 def subject_key(limit_name: str, subject: str) -> str:
-    """The stored key: the limit's name and a hash of the subject (sender ids, addresses, codes stay out of storage)."""
-    digest = hashlib.sha256(f"thutuc-limit:{limit_name}:{subject}".encode("utf-8")).hexdigest()[:40]
+    """The stored key: the limit's name and a keyed hash of the subject (sender ids, addresses, codes stay out of
+    storage)."""
+    digest = keyed_hash(f"{limit_name}:{subject}", "rate-limit")[:40]
     return f"{limit_name}:{digest}"
 
 

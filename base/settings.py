@@ -120,6 +120,16 @@ class Settings(BaseSettings):
     # Largest request body the Rasa server buffers (Sanic's own variable name); larger bodies get 413.
     request_max_bytes: int = Field(64 * 1024, env="SANIC_REQUEST_MAX_SIZE")
     # --- end public surface ---
+    # --- personal data at rest and retention (issue 10: personal data) ---
+    # Secret from which the field-encryption key and the keyed-hash key are derived (base/crypto.py). Unset in
+    # development: generated once into `data_key_file` (mode 0600). Required in production; losing it makes
+    # encrypted contacts and Zalo ids unreadable.
+    data_key: Optional[SecretStr] = Field(None, env="THUTUC_DATA_KEY")
+    data_key_file: Path = Field(VAR_DIR / "data_key", env="THUTUC_DATA_KEY_FILE")
+    # Default age after which `thutuc privacy purge` deletes conversations, closed tickets, feedback, lookup
+    # sessions and finished notifications.
+    retention_days: int = Field(90, env="THUTUC_RETENTION_DAYS")
+    # --- end personal data ---
 
     class Config:
         case_sensitive = False

@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "knowledge.cli",
     "dossiers.cli",
     "handoff.cli",
+    "bot.privacy_cli",
 )
 
 

@@ -2,7 +2,8 @@
 
 What is deliberately absent: applicant names, ID numbers, addresses and phone numbers. The only trace of the
 applicant is `contact_hash`, a salted hash of the last four phone digits, which can verify a second factor but never
-be shown. Dossier dates are naive local times of the deployment (settings.timezone); bookkeeping timestamps are UTC.
+be shown. Sender ids (Zalo user ids) are stored as a keyed hash (base/crypto.py), and encrypted beside it only where a
+message must be pushed to them later (subscriptions). Dossier dates are naive local times of the deployment (settings.timezone); bookkeeping timestamps are UTC.
 """
 from __future__ import annotations
 
@@ -77,11 +78,12 @@ class Subscription(Base):
     """A citizen asked to be told about changes; the channel is the one the citizen used."""
 
     __tablename__ = "dossier_subscriptions"
-    __table_args__ = (UniqueConstraint("dossier_id", "sender_id", name="uq_dossier_subscriptions_dossier_sender"),)
+    __table_args__ = (UniqueConstraint("dossier_id", "sender_hash", name="uq_dossier_subscriptions_dossier_sender"),)
 
     id = Column(Integer, primary_key=True)
     dossier_id = Column(Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False)
-    sender_id = Column(String(255), nullable=False)
+    sender_id = Column(Text, nullable=False)  # encrypted (enc:v1:): where the notification goes
+    sender_hash = Column(String(64), nullable=False, index=True)  # keyed hash: this sender's subscriptions
     channel = Column(String(64), nullable=False)
     created_at = Column(DateTime, nullable=False)
 
@@ -111,7 +113,7 @@ class LookupSession(Base):
 
     __tablename__ = "dossier_lookup_sessions"
 
-    sender_key = Column(String(64), primary_key=True)  # hash of the sender id
+    sender_key = Column(String(64), primary_key=True)  # keyed hash of the sender id (base.crypto.sender_hash)
     dossier_id = Column(Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False)
     found_at = Column(DateTime, nullable=False)
     verified_at = Column(DateTime)

@@ -5,7 +5,6 @@ process) and the schema is brought to Alembic's heads on first use.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Optional
@@ -14,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from base.crypto import decrypt, encrypt, sender_hash
 from dossiers.feed import FeedRecord
 from dossiers.models import (
     NOTIFY_PENDING,
@@ -37,8 +37,8 @@ def utcnow() -> datetime:
 
 
 def sender_key(sender_id: str) -> str:
-    """Sender ids (Zalo user ids) are stored hashed where only equality matters."""
-    return hashlib.sha256(f"thutuc-sender:{sender_id}".encode("utf-8")).hexdigest()
+    """Sender ids (Zalo user ids) are stored as a keyed hash where only equality matters."""
+    return sender_hash(sender_id)
 
 
 @dataclass
@@ -60,6 +60,12 @@ class PendingNotification:
     receipt_code: str
     state: int
     changed_at: datetime
+
+
+def _pending(row) -> PendingNotification:
+    """An outbox row with its subscriber's sender id decrypted (plain in rows stored before migration ds0003)."""
+    notification_id, stored_sender, *rest = row
+    return PendingNotification(notification_id, decrypt(stored_sender), *rest)
 
 
 class DossierStore:
@@ -192,12 +198,14 @@ class DossierStore:
         """True when a new subscription was stored, False when it already existed (the channel is refreshed)."""
         with self.session() as session, session.begin():
             existing = session.execute(
-                select(Subscription).where(Subscription.dossier_id == dossier_id, Subscription.sender_id == sender_id)
+                select(Subscription).where(Subscription.dossier_id == dossier_id,
+                                           Subscription.sender_hash == sender_key(sender_id))
             ).scalar_one_or_none()
             if existing is not None:
                 existing.channel = channel
                 return False
-            session.add(Subscription(dossier_id=dossier_id, sender_id=sender_id, channel=channel, created_at=now))
+            session.add(Subscription(dossier_id=dossier_id, sender_id=encrypt(sender_id),
+                                     sender_hash=sender_key(sender_id), channel=channel, created_at=now))
             return True
 
     def pending_notifications(self, limit: int = 100) -> list[PendingNotification]:
@@ -212,7 +220,7 @@ class DossierStore:
                 .order_by(Notification.id)
                 .limit(limit)
             ).all()
-        return [PendingNotification(*row) for row in rows]
+        return [_pending(row) for row in rows]
 
     def claim_notification(self, notification_id: int, now: datetime) -> bool:
         """pending → sending, atomically: only one notifier (process or replica) wins a given row."""
@@ -242,7 +250,7 @@ class DossierStore:
                 .join(Subscription, Subscription.id == Notification.subscription_id)
                 .join(StateChange, StateChange.id == Notification.change_id)
                 .join(Dossier, Dossier.id == Subscription.dossier_id)
-                .where(Notification.status == NOTIFY_SENDING, Subscription.sender_id == sender_id)
+                .where(Notification.status == NOTIFY_SENDING, Subscription.sender_hash == sender_key(sender_id))
                 .order_by(Notification.id)
             ).all()
             taken = []
@@ -253,7 +261,7 @@ class DossierStore:
                     .values(status=NOTIFY_SENT, sent_at=now)
                 ).rowcount
                 if done == 1:
-                    taken.append(PendingNotification(*row))
+                    taken.append(_pending(row))
         return taken
 
     def notification_statuses(self) -> list[tuple[int, str, int]]:

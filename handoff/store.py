@@ -2,6 +2,10 @@
 
 A ticket pauses the bot in that conversation (Rasa's ConversationPaused) until a clerk closes it; closing resumes the
 conversation through the Rasa HTTP API so the bot answers again.
+
+Personal data at rest (base/crypto.py): a ticket's sender id and contact are stored encrypted (`enc:v1:`) and
+decrypted when a ticket is read, its question masked (base.privacy.mask_text); tickets are found by a keyed hash of
+the sender id. Feedback keeps only that hash. Values written before migration cv0002 (plain) still read.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from sqlalchemy import Column, DateTime, Integer, String, Text, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base
 
+from base.crypto import decrypt, encrypt, sender_hash
+from base.privacy import mask_text
 from base.rasa_api import api_secret, auth_headers
 
 from base.settings import get_settings
@@ -34,11 +40,12 @@ class HandoffTicketRow(Base):
     __tablename__ = "conv_handoff_tickets"
 
     id = Column(Integer, primary_key=True)
-    sender_id = Column(String(128), nullable=False, index=True)
+    sender_id = Column(Text, nullable=False)  # encrypted; the conversation to resume
+    sender_hash = Column(String(64), nullable=False, index=True)  # keyed hash: which tickets are this sender's
     channel = Column(String(64), nullable=False)
     status = Column(String(16), nullable=False, index=True)
-    question = Column(Text, nullable=True)
-    contact = Column(String(128), nullable=True)
+    question = Column(Text, nullable=True)  # masked
+    contact = Column(Text, nullable=True)  # encrypted
     procedure_code = Column(String(32), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False)
     closed_at = Column(DateTime(timezone=True), nullable=True)
@@ -48,7 +55,7 @@ class FeedbackRow(Base):
     __tablename__ = "conv_feedback"
 
     id = Column(Integer, primary_key=True)
-    sender_id = Column(String(128), nullable=False, index=True)
+    sender_hash = Column(String(64), nullable=False, index=True)  # keyed hash of the sender id, never the id
     value = Column(String(8), nullable=False)  # up | down
     procedure_code = Column(String(32), nullable=True, index=True)
     facet = Column(String(32), nullable=True)
@@ -70,8 +77,9 @@ class Ticket:
 
 def _ticket(row: HandoffTicketRow) -> Ticket:
     return Ticket(
-        id=row.id, sender_id=row.sender_id, channel=row.channel, status=row.status, question=row.question,
-        contact=row.contact, procedure_code=row.procedure_code, created_at=row.created_at, closed_at=row.closed_at,
+        id=row.id, sender_id=decrypt(row.sender_id), channel=row.channel, status=row.status, question=row.question,
+        contact=decrypt(row.contact), procedure_code=row.procedure_code, created_at=row.created_at,
+        closed_at=row.closed_at,
     )
 
 
@@ -99,17 +107,18 @@ class ConversationStore:
         with self._sessions.begin() as session:
             existing = session.execute(
                 select(HandoffTicketRow).where(
-                    HandoffTicketRow.sender_id == sender_id, HandoffTicketRow.status == status
+                    HandoffTicketRow.sender_hash == sender_hash(sender_id), HandoffTicketRow.status == status
                 )
             ).scalars().first()
             if existing is not None:  # a second request while one is pending must not create a duplicate
                 if question and not existing.question:
-                    existing.question = question
+                    existing.question = mask_text(question)
                 if contact:
-                    existing.contact = contact
+                    existing.contact = encrypt(contact)
                 return _ticket(existing)
             row = HandoffTicketRow(
-                sender_id=sender_id, channel=channel, status=status, question=question, contact=contact,
+                sender_id=encrypt(sender_id), sender_hash=sender_hash(sender_id), channel=channel, status=status,
+                question=mask_text(question) if question else question, contact=encrypt(contact),
                 procedure_code=procedure_code, created_at=_now(),
             )
             session.add(row)
@@ -120,7 +129,7 @@ class ConversationStore:
         with self._sessions() as session:
             row = session.execute(
                 select(HandoffTicketRow).where(
-                    HandoffTicketRow.sender_id == sender_id, HandoffTicketRow.status == TICKET_OPEN
+                    HandoffTicketRow.sender_hash == sender_hash(sender_id), HandoffTicketRow.status == TICKET_OPEN
                 )
             ).scalars().first()
             return _ticket(row) if row else None
@@ -148,8 +157,8 @@ class ConversationStore:
         if value not in {"up", "down"}:
             raise ValueError(f"feedback must be 'up' or 'down', not {value!r}")
         with self._sessions.begin() as session:
-            session.add(FeedbackRow(sender_id=sender_id, value=value, procedure_code=procedure_code, facet=facet,
-                                    created_at=_now()))
+            session.add(FeedbackRow(sender_hash=sender_hash(sender_id), value=value, procedure_code=procedure_code,
+                                    facet=facet, created_at=_now()))
 
     def feedback_counts(self) -> dict[tuple[Optional[str], str], int]:
         """(procedure code, up|down) → count, for operators' reports."""

@@ -8,7 +8,6 @@ tests run against a fake server on loopback.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any, Dict, Optional
 
 import aiohttp
 
+from base.crypto import keyed_hash
 from bot.channels.zalo_tokens import TokenManager, ZaloTokenError, ZaloTokens
 
 logger = logging.getLogger(__name__)
@@ -32,8 +32,9 @@ DEFAULT_TIMEOUT_S = 10.0
 
 
 def masked_user_id(user_id: str) -> str:
-    """A stable, non-reversible tag for logs: correlates one user's lines without revealing the Zalo id."""
-    return "u-" + hashlib.sha256(str(user_id).encode("utf-8")).hexdigest()[:10]
+    """A stable, non-reversible tag for logs: correlates one user's lines without revealing the Zalo id (keyed, so a
+    guessed id cannot be checked against the logs without THUTUC_DATA_KEY)."""
+    return "u-" + keyed_hash(str(user_id), "zalo-log-tag")[:10]
 
 
 @dataclass(frozen=True)

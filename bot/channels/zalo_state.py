@@ -12,11 +12,11 @@ ticket on a false alarm is worse than a clerk's inbox reply not pausing the bot 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from typing import List, Optional
 
+from base.crypto import keyed_hash
 from base.keystore import KeyStore
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,12 @@ OPTIONS_TTL_S = 60 * 60
 
 
 def _fingerprint(user_id: str, text: str) -> str:
-    return hashlib.sha256(f"{user_id}\x00{' '.join(text.split())}".encode("utf-8")).hexdigest()
+    return keyed_hash(f"{user_id}\x00{' '.join(text.split())}", "zalo-sent-text")
+
+
+def _user_key(user_id: str) -> str:
+    """Keys of the shared store name a Zalo user by a keyed hash, never the raw id (Redis may persist them)."""
+    return keyed_hash(user_id, "zalo-user")[:40]
 
 
 class SentMessageRegistry:
@@ -57,14 +62,14 @@ class OfferedOptions:
         self._store = store
 
     async def remember(self, user_id: str, payloads: List[str]) -> None:
-        await self._store.put("zalo:options:" + user_id, json.dumps(payloads, ensure_ascii=False), OPTIONS_TTL_S)
+        await self._store.put("zalo:options:" + _user_key(user_id), json.dumps(payloads, ensure_ascii=False), OPTIONS_TTL_S)
 
     async def resolve(self, user_id: str, text: str) -> str:
         """The payload of option `text` when it is a number among the last options offered, else `text`."""
         number = text.strip().rstrip(".")
         if not number.isdigit() or len(number) > 2:
             return text
-        raw = await self._store.get("zalo:options:" + user_id)
+        raw = await self._store.get("zalo:options:" + _user_key(user_id))
         if not raw:
             return text
         try:

@@ -16,6 +16,7 @@ SAFE = {
     "client_key_secret": "k" * 32,
     "webchat_secret": "w" * 32,
     "rasa_api_token": "a" * 32,
+    "data_key": "d" * 32,
 }
 
 
@@ -35,6 +36,8 @@ def test_safe_production_settings_pass_and_development_is_never_checked():
     ({"webchat_secret": None}, "THUTUC_WEBCHAT_SECRET is not set"),
     ({"rasa_api_token": None}, "RASA_API_TOKEN is not set"),
     ({"rasa_api_token": "short"}, "RASA_API_TOKEN is shorter than 16 characters"),
+    ({"data_key": None}, "THUTUC_DATA_KEY is not set"),
+    ({"data_key": "short"}, "THUTUC_DATA_KEY is shorter than 16 characters"),
     ({"action_bind_host": "0.0.0.0"}, "THUTUC_ACTION_BIND_HOST is '0.0.0.0' (beyond loopback) but THUTUC_ACTION_SECRET"),
     ({"action_bind_host": "10.0.0.5", "action_secret": "x" * 8}, "THUTUC_ACTION_SECRET is shorter than 16"),
     ({"zalo_app_id": "123", "zalo_app_secret": "z" * 20}, "ZALO_OA_SECRET_KEY is not"),
@@ -68,3 +71,4 @@ def test_servers_refuse_to_start_before_doing_anything(module, tmp_path):
     assert "THUTUC_ENV=production refuses to start" in done.stderr
     assert "DOSSIER_CONTACT_SALT is the public development value" in done.stderr
     assert "RASA_API_TOKEN is not set" in done.stderr
+    assert "THUTUC_DATA_KEY is not set" in done.stderr
