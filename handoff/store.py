@@ -123,6 +123,11 @@ class ConversationStore:
             ).scalars().first()
             return _ticket(row) if row else None
 
+    def get_ticket(self, ticket_id: int) -> Optional[Ticket]:
+        with self._sessions() as session:
+            row = session.get(HandoffTicketRow, ticket_id)
+            return _ticket(row) if row else None
+
     def list_tickets(self, status: Optional[str] = TICKET_OPEN) -> list[Ticket]:
         """Tickets in one status (None = all), oldest first, as a clerk works through them."""
         query = select(HandoffTicketRow).order_by(HandoffTicketRow.created_at, HandoffTicketRow.id)
