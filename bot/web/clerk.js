@@ -359,7 +359,8 @@
     loadConversation();
     clearInterval(convTimer);
     convTimer = setInterval(function () { if (openTicket !== null && !appView.hidden) loadConversation(); }, 3000);
-    replyText.focus();
+    if (window.innerWidth < 1000 && convBox.scrollIntoView) convBox.scrollIntoView({ block: "start" });
+    replyText.focus({ preventScroll: true });
   }
 
   function loadConversation() {

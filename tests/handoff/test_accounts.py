@@ -112,3 +112,37 @@ def test_login_limits_per_address_and_per_account(engine):
     gate = limiter.begin("ip:10.0.0.5", "minh")
     limiter.succeeded(gate)
     assert limiter.begin("ip:10.0.0.5", "minh").allowed and limiter.begin("ip:10.0.0.5", "minh").allowed
+
+
+def test_the_embedded_run_prints_the_command_for_a_first_operator_until_one_exists(sqlite_url, settings_env):
+    from base.db import get_engine
+    from base.settings import get_settings
+    from bot.model_cli import FIRST_OPERATOR_COMMAND, first_operator_hint
+
+    settings_env(DATABASE_URL=sqlite_url)
+    hint = first_operator_hint(get_settings())
+    assert FIRST_OPERATOR_COMMAND in hint and "--role operator" in hint and "mật khẩu sẽ được hỏi" in hint
+    store = AccountStore(get_engine(sqlite_url))
+    store.add_user("lan", "clerk", PASSWORD)
+    assert first_operator_hint(get_settings()) == hint  # a clerk is not an operator
+    store.add_user("minh", "operator", PASSWORD)
+    assert first_operator_hint(get_settings()) == ""
+    store.set_active("minh", False)
+    assert first_operator_hint(get_settings()) == hint
+    settings_env(DATABASE_URL="postgresql://thutuc@127.0.0.1:5432/none")  # not the embedded default: no hint
+    assert first_operator_hint(get_settings()) == ""
+
+
+def test_cli_ticket_close_is_audited(sqlite_url, settings_env, monkeypatch):
+    from base.audit import AuditLog
+    from base.db import get_engine
+    from bot.cli import cli
+    from handoff import store as store_module
+
+    settings_env(DATABASE_URL=sqlite_url)
+    monkeypatch.setattr(store_module, "resume_conversation", lambda sender_id, **kwargs: None)
+    ticket = store_module.ConversationStore(get_engine(sqlite_url)).open_ticket("web-" + "c" * 32, "webchat", "hỏi")
+    result = CliRunner().invoke(cli, ["tickets", "close", str(ticket.id)])
+    assert result.exit_code == 0, result.output
+    [entry] = AuditLog(get_engine(sqlite_url)).entries(action="close")
+    assert entry.actor.startswith("cli:") and entry.target == f"ticket:{ticket.id}"
