@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
@@ -47,7 +48,7 @@ MSG_TOO_MANY = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 
 MSG_BAD_REQUEST = "Yêu cầu không hợp lệ."
 MSG_NOT_FOUND = "Không tìm thấy thủ tục này."
 MSG_TICKET_NOT_FOUND = "Không tìm thấy phiếu này."
-MSG_TICKET_CLOSED = "Phiếu này đã đóng: trợ lý đang trả lời người dân."
+MSG_TICKET_CLOSED = "Phiếu này đã đóng."
 MSG_EMPTY_REPLY = "Vui lòng nhập nội dung trả lời."
 MSG_UNAVAILABLE = "Chưa đọc được dữ liệu. Vui lòng thử lại sau ít phút."
 MSG_RESUME_FAILED = "Đã đóng phiếu nhưng chưa bật lại được trợ lý cho người dân này; vui lòng báo quản trị."
@@ -89,8 +90,10 @@ ConversationFactory = Callable[[Any], Any]
 
 class ClerkInput(InputChannel):
     def __init__(self, services: Optional[ClerkServices] = None, client_keys: Optional[ClientKeys] = None,
-                 conversations: ConversationFactory = RasaConversationRecord) -> None:
+                 conversations: ConversationFactory = RasaConversationRecord,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self._services = services
+        self._clock = clock
         self._conversations = conversations
         self.client_keys = client_keys or ClientKeys.from_settings()
         self._cache: Dict[str, Any] = {}
@@ -323,13 +326,18 @@ class ClerkInput(InputChannel):
         return response.html(render_html(view), headers=headers)
 
     async def _open_tickets(self) -> HTTPResponse:
+        """Everyone waiting for a person, live and after hours, oldest first, with how long they have waited."""
+        from handoff.store import WAITING_STATUSES
+
         try:
             store = await self._open_service("tickets")
-            tickets = await self._in_thread(store.list_tickets, "open")
+            tickets = await self._in_thread(store.list_tickets, WAITING_STATUSES)
+            answered = await self._in_thread(lambda: {t.id for t in tickets if store.replies(t.id)})
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: listing tickets failed")
             return _json_error(MSG_UNAVAILABLE, 503)
-        return _json({"tickets": [ticket_payload(t) for t in tickets]})
+        now = self._clock()
+        return _json({"tickets": [ticket_payload(t, now, t.id in answered) for t in tickets]})
 
     async def _ticket(self, ticket_id: int) -> Any:
         store = await self._open_service("tickets")
@@ -347,7 +355,7 @@ class ClerkInput(InputChannel):
         return _json({"ticket": ticket_payload(ticket), "messages": messages})
 
     async def _reply(self, request: Request, user: Any, ticket_id: int) -> HTTPResponse:
-        from handoff.store import TICKET_OPEN
+        from handoff.store import WAITING_STATUSES
 
         try:
             payload = parse_json(await read_body_limited(request, MAX_BODY_BYTES))
@@ -366,13 +374,18 @@ class ClerkInput(InputChannel):
             return _json_error(MSG_UNAVAILABLE, 503)
         if ticket is None:
             return _json_error(MSG_TICKET_NOT_FOUND, 404)
-        if ticket.status != TICKET_OPEN:
+        if ticket.status not in WAITING_STATUSES:
             return _json_error(MSG_TICKET_CLOSED, 409)
         replies = await self._open_service("replies")
         delivery = await replies.deliver(ticket.channel, ticket.sender_id, text)
         await self._audit(user.name, "reply", f"ticket:{ticket.id}", f"{ticket.channel}: {delivery.status}")
         if delivery.status == DELIVERY_FAILED:
             return _json_error(delivery.message, 502)
+        try:
+            store = await self._open_service("tickets")
+            await self._in_thread(store.add_reply, ticket.id, user.name, text)  # for the access code, first-reply time
+        except Exception:  # noqa: BLE001
+            logger.exception("Clerk page: recording a reply on its ticket failed")
         try:
             await self._conversations(request.app).add_staff_message(ticket.sender_id, text, user.name)
         except Exception:  # noqa: BLE001
@@ -415,9 +428,15 @@ def _find_ticket(store: Any, ticket_id: int) -> Any:
     return None
 
 
-def ticket_payload(ticket: Any) -> Dict[str, Any]:
+def ticket_payload(ticket: Any, now: Optional[datetime] = None, answered: bool = False) -> Dict[str, Any]:
     created = getattr(ticket, "created_at", None)
+    waiting = None
+    if now is not None and created is not None:
+        aware = created if created.tzinfo is not None else created.replace(tzinfo=timezone.utc)
+        waiting = max(0, int((now - aware).total_seconds() // 60))
     return {
+        "waiting_minutes": waiting,
+        "answered": answered,
         "id": ticket.id,
         "channel": ticket.channel,
         "conversation": ticket.sender_id,

@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from bot.channels import texts
+from bot.channels.access_codes import AccessCodeDesk
 from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
 from bot.channels.static_files import serve_web_file
 from base.blocking import run_blocking
@@ -47,13 +48,14 @@ MAX_POLL_ID = 2 ** 62
 class WebChatInput(InputChannel):
     def __init__(self, identity: Optional[WebChatIdentity] = None, client_keys: Optional[ClientKeys] = None,
                  outbox: Optional[Callable[[], Any]] = None, notifier: PushNotifier = NOTIFIER,
-                 poll_s: Optional[float] = None) -> None:
+                 poll_s: Optional[float] = None, access_codes: Optional[Any] = None) -> None:
         self._identity = identity
         self.client_keys = client_keys or ClientKeys.from_settings()
         self._outbox_factory = outbox
         self._outbox: Any = None
         self._notifier = notifier
         self._poll_s = poll_s
+        self._access_codes = access_codes
 
     @classmethod
     def name(cls) -> Text:
@@ -130,9 +132,15 @@ class WebChatInput(InputChannel):
         if not text:
             return _error(ERROR_BAD_REQUEST, 400)
         sender, token = self.identity.resolve(request.headers.get(HEADER))  # never a client-chosen id
+        client = self.client_keys.for_peer(request.ip, request.headers)
+        if AccessCodeDesk.is_code(text):  # an after-hours access code: answered here, never by the bot
+            if self._access_codes is None:
+                self._access_codes = AccessCodeDesk.from_settings()
+            answer = await self._access_codes.answer(text, client)
+            return response.json(answer, headers={"Cache-Control": "no-store", HEADER: token})
 
         collector = CollectingOutputChannel()
-        metadata = {"channel": self.name(), CLIENT_METADATA_KEY: self.client_keys.for_peer(request.ip, request.headers)}
+        metadata = {"channel": self.name(), CLIENT_METADATA_KEY: client}
         message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
         try:
             await on_new_message(message)

@@ -276,7 +276,7 @@
         remember(entry);
         replies.forEach(function (reply) {
           if (!reply || (typeof reply.text !== "string" && !Array.isArray(reply.buttons))) return;
-          var botEntry = { from: "bot", text: typeof reply.text === "string" ? reply.text : "" };
+          var botEntry = { from: reply.from === "clerk" ? "clerk" : "bot", text: typeof reply.text === "string" ? reply.text : "" };
           if (Array.isArray(reply.buttons) && reply.buttons.length) botEntry.buttons = reply.buttons;
           renderMessage(botEntry, true);
           remember(botEntry);

@@ -38,6 +38,16 @@
     sending: "Đang gửi…",
     closedTicket: "Phiếu đã đóng; trợ lý trả lời lại người dân này.",
     emptyReply: "Vui lòng nhập nội dung trả lời.",
+    afterHours: "Ngoài giờ",
+    live: "Đang chờ trực tiếp",
+    answered: "đã trả lời",
+    waiting: function (minutes) {
+      if (minutes === null || minutes === undefined) return "";
+      var days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
+      if (days) return "chờ " + days + " ngày " + hours + " giờ";
+      if (hours) return "chờ " + hours + " giờ " + mins + " phút";
+      return "chờ " + mins + " phút";
+    },
   };
 
   function $(id) { return document.getElementById(id); }
@@ -308,6 +318,10 @@
       var when = ticket.created_at ? new Date(ticket.created_at).toLocaleString("vi-VN") : "";
       var channel = TEXT.channelNames[ticket.channel] || ticket.channel;
       item.appendChild(el("div", "small", "#" + ticket.id + " · " + channel + " · " + when));
+      var state = el("div", "state" + (ticket.status === "callback" ? " after-hours" : ""),
+        [ticket.status === "callback" ? TEXT.afterHours : TEXT.live, TEXT.waiting(ticket.waiting_minutes),
+         ticket.answered ? TEXT.answered : null].filter(Boolean).join(" · "));
+      item.appendChild(state);
       if (ticket.question) item.appendChild(el("p", "question", ticket.question));
       if (ticket.procedure_code) item.appendChild(el("div", "small", "Thủ tục: mã " + ticket.procedure_code));
       item.appendChild(el("div", "small", TEXT.contact + ": " + (ticket.contact || TEXT.noContact)));
@@ -392,7 +406,7 @@
       item.appendChild(document.createTextNode(m.text));
       convLog.appendChild(item);
     });
-    var closed = ticket.status && ticket.status !== "open";
+    var closed = ticket.status === "closed";
     $("reply-send").disabled = closed;
     $("conv-close").disabled = closed;
     replyText.disabled = closed;
