@@ -58,6 +58,11 @@ class CitizenReplies:
 
         return cls(Outbox.from_settings, zalo_output)
 
+    async def close(self) -> None:
+        """Close the Zalo client's HTTP session (server shutdown)."""
+        if self._zalo is not None:
+            await self._zalo.close()
+
     async def deliver(self, channel: str, recipient: str, text: str) -> Delivery:
         if channel == "zalo":
             return await self._to_zalo(recipient, text)

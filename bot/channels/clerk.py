@@ -220,6 +220,12 @@ class ClerkInput(InputChannel):
                         stream=True)
         clerk.add_route(guarded(close, changes=True), "/api/tickets/<ticket_id:int>/close", methods=["POST"])
 
+        @clerk.listener("before_server_stop")
+        async def close_clients(app: Any, loop: Any) -> None:
+            replies = self._cache.get("replies")
+            if replies is not None:
+                await replies.close()
+
         @clerk.route("/procedures/<code:str>/checklist", methods=["GET"])
         async def checklist(request: Request, code: str) -> HTTPResponse:
             _, denied = await self._guard(request)

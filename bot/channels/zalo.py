@@ -96,6 +96,9 @@ class ZaloOutput(OutputChannel):
         else:
             logger.debug("Zalo channel ignores custom payloads without text")
 
+    async def close(self) -> None:
+        await self._client.close()
+
     async def send_text_checked(self, recipient_id: Text, text: Text) -> SendResult:
         """Send a text (split like any reply) and say whether Zalo took every part: the first failure, else ok."""
         result = SendResult(ok=False, description="empty text")
