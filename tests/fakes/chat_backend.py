@@ -55,7 +55,11 @@ def main() -> None:
         replies=lambda: CitizenReplies(lambda: outbox, lambda: None),
     )
     identity = WebChatIdentity(secrets.token_bytes(32))  # a fresh secret per backend: nothing written under var/
-    webchat = WebChatInput(identity, outbox=lambda: outbox)
+    from bot.channels.access_codes import AccessCodeDesk
+
+    counter = SlidingWindowCounter(SqlEventStore(engine))
+    webchat = WebChatInput(identity, outbox=lambda: outbox,
+                           access_codes=AccessCodeDesk(lambda: ConversationStore(engine), lambda: counter))
     app = build_app([webchat, ClerkInput(services=services, conversations=EchoConversations(agent))], agent)
 
     sock = socket.socket()
