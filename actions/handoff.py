@@ -23,6 +23,9 @@ SLOT_MODE = "handoff_mode"  # live | callback
 SLOT_QUESTION = "handoff_question"
 SLOT_CONTACT = "handoff_contact"
 MAX_QUESTION_CHARS = 1000
+NO_CONTACT = "-"  # the citizen chose to leave no contact (the answer comes in the conversation / with the code)
+_NO_CONTACT_WORDS = frozenset({"không", "khong", "ko", "k", "không có", "khong co", "không cần", "khong can",
+                               "bỏ qua", "bo qua", "thôi", "thoi", "không để lại", "khong de lai"})
 
 _PHONE = re.compile(r"^(?:\+?84[\s.-]?|0)(?:\d[\s.-]?){8,10}$")
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
@@ -89,11 +92,15 @@ class ValidateHandoffForm(FormValidationAction):
         text = str(slot_value or "").strip()
         if not text:
             return {SLOT_QUESTION: None}
+        dispatcher.utter_message(text=T.HANDOFF_CONTACT_OPTIONAL)  # said before the form asks for a contact
         return {SLOT_QUESTION: text[:MAX_QUESTION_CHARS]}
 
     def validate_handoff_contact(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
-        contact = normalise_contact(str(slot_value or ""))
+        raw = str(slot_value or "").strip()
+        if raw.lower().rstrip(".!") in _NO_CONTACT_WORDS:
+            return {SLOT_CONTACT: NO_CONTACT}
+        contact = normalise_contact(raw)
         if contact is None:
             dispatcher.utter_message(text=T.HANDOFF_BAD_CONTACT)
             return {SLOT_CONTACT: None}
@@ -105,11 +112,15 @@ class ActionSubmitHandoff(BlockingAction):
         return "action_submit_handoff"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        contact = tracker.get_slot(SLOT_CONTACT)
+        contact = None if contact in (None, NO_CONTACT) else contact
         try:
-            ticket = services.conversation_store().open_ticket(
+            store = services.conversation_store()
+            ticket = store.open_ticket(
                 tracker.sender_id, _channel(tracker), tracker.get_slot(SLOT_QUESTION), status=TICKET_CALLBACK,
-                contact=tracker.get_slot(SLOT_CONTACT), procedure_code=tracker.get_slot("procedure_code"),
+                contact=contact, procedure_code=tracker.get_slot("procedure_code"),
             )
+            code = store.issue_access_code(ticket.id)  # a new code each time: only the latest one is shown
             ward = services.knowledge_base().ward()
         except SQLAlchemyError:
             logger.exception("handoff store unavailable")
@@ -120,6 +131,9 @@ class ActionSubmitHandoff(BlockingAction):
             openings = [o for o in (next_opening(s, ward, services.local_now()) for s in ward.sites) if o]
             if openings:
                 when = T.HANDOFF_NEXT_OPENING.format(when=answers.moment_text(min(openings)))
-        dispatcher.utter_message(text=T.HANDOFF_CALLBACK_SAVED.format(ticket=ticket.id, when=when))
+        text = T.HANDOFF_CALLBACK_SAVED.format(ticket=ticket.id, code=code, when=when)
+        if contact:
+            text += T.HANDOFF_CALLBACK_CONTACT
+        dispatcher.utter_message(text=text)
         # The contact now lives only in the ticket a clerk reads; the conversation does not keep it.
         return [SlotSet(SLOT_QUESTION, None), SlotSet(SLOT_CONTACT, None)]

@@ -122,10 +122,13 @@ HANDOFF_AFTER_HOURS_ASK_QUESTION = (
 )
 HANDOFF_ASK_CONTACT = "Bạn để lại số điện thoại hoặc email để cán bộ liên hệ nhé."
 HANDOFF_BAD_CONTACT = "Số điện thoại hoặc email chưa đúng. Bạn nhập lại giúp mình (ví dụ: 0912345678)."
+HANDOFF_CONTACT_OPTIONAL = "Không bắt buộc: nếu chỉ muốn nhận câu trả lời tại đây, bạn nhắn \"không\"."
 HANDOFF_CALLBACK_SAVED = (
-    "Mình đã ghi lại (phiếu số {ticket}). Cán bộ sẽ liên hệ với bạn vào ngày làm việc tiếp theo{when}. "
-    "Số điện thoại của bạn chỉ dùng để cán bộ gọi lại."
+    "Mình đã ghi lại câu hỏi (phiếu số {ticket}). Mã tra cứu của bạn: {code}. "
+    "Cán bộ sẽ trả lời ngay tại cuộc trò chuyện này vào ngày làm việc tiếp theo{when}. "
+    "Khi quay lại, bạn nhắn mã {code} để xem câu trả lời."
 )
+HANDOFF_CALLBACK_CONTACT = " Số điện thoại hoặc email của bạn chỉ dùng để cán bộ liên hệ lại."
 HANDOFF_NEXT_OPENING = ", từ {when}"
 HANDOFF_NO_STORE = "Xin lỗi, hiện chưa chuyển được cho cán bộ. Bạn vui lòng gọi đường dây nóng {hotline}."
 

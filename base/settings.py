@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     bind_host: str = Field("127.0.0.1", env="THUTUC_BIND_HOST")
     rasa_port: int = Field(5005, env="RASA_PORT")
     action_port: int = Field(5055, env="ACTION_PORT")
-    clerk_token: Optional[str] = Field(None, env="THUTUC_CLERK_TOKEN")
     sync_token: Optional[str] = Field(None, env="THUTUC_SYNC_TOKEN")
 
     # Dossier status
@@ -130,6 +129,16 @@ class Settings(BaseSettings):
     # sessions and finished notifications.
     retention_days: int = Field(90, env="THUTUC_RETENTION_DAYS")
     # --- end personal data ---
+    # --- staff accounts and live replies (issue 13: clerk page, accounts, replies to citizens) ---
+    # How long a staff login lasts (hours); the session cookie expires with it.
+    staff_session_hours: float = Field(12.0, env="THUTUC_STAFF_SESSION_HOURS")
+    # Wrong logins allowed per client address and per account name within the window, then 429 until it passes.
+    login_client_failure_limit: int = Field(10, env="THUTUC_LOGIN_CLIENT_LIMIT")
+    login_account_failure_limit: int = Field(5, env="THUTUC_LOGIN_ACCOUNT_LIMIT")
+    login_failure_window_s: int = Field(15 * 60, env="THUTUC_LOGIN_WINDOW")
+    # Longest wait of one web chat long poll (GET /chat/updates) before it answers "nothing new".
+    chat_poll_s: float = Field(25.0, env="THUTUC_CHAT_POLL_SECONDS")
+    # --- end staff accounts ---
 
     class Config:
         case_sensitive = False

@@ -28,7 +28,7 @@ from bot.local_bot import local_bot  # noqa: E402
 from tests.security.hostile_mix import MixReport, hostile_requests, run_mix  # noqa: E402
 
 SECTION = "## Hostile input"
-TOKENS = {"THUTUC_CLERK_TOKEN": "bench-clerk-token", "THUTUC_SYNC_TOKEN": "bench-sync-token"}
+TOKENS = {"THUTUC_SYNC_TOKEN": "bench-sync-token"}
 
 
 def machine() -> str:

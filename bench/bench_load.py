@@ -265,8 +265,7 @@ def bench_configuration(name: str, model: Path, phases: list[tuple[int, int, flo
     knowledge = workdir / "knowledge"
     shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
     shutil.copy(WARD_FIXTURE, knowledge / "ward.yml")
-    extra_env = {"KNOWLEDGE_CACHE_DIR": str(workdir / "cache"), "THUTUC_CLERK_TOKEN": "bench-clerk-token",
-                 "THUTUC_SYNC_TOKEN": "bench-sync-token"}
+    extra_env = {"KNOWLEDGE_CACHE_DIR": str(workdir / "cache"), "THUTUC_SYNC_TOKEN": "bench-sync-token"}
     try:
         print(f"[{name}] starting servers …", flush=True)
         with local_bot(workdir / "bot", knowledge, model=model, extra_env=extra_env) as servers:

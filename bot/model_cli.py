@@ -43,5 +43,27 @@ def run() -> None:
     click.echo(f"  Trang cán bộ: {base}/clerk/")
     click.echo(f"  HTTP API:    {base}/  (chỉ từ chính máy này; JWT ký bằng RASA_API_TOKEN"
                f"{'' if settings.rasa_api_token else ', khóa phát triển trong ' + str(settings.rasa_api_token_file)})")
+    hint = first_operator_hint(settings)
+    if hint:
+        click.echo(hint)
     click.echo("Nhấn Ctrl+C để dừng.")
     raise SystemExit(servers.wait())
+
+
+FIRST_OPERATOR_COMMAND = ".venv/bin/thutuc users add <tên-đăng-nhập> --role operator"
+
+
+def first_operator_hint(settings) -> str:
+    """On the embedded default run (SQLite) with no active operator yet: the one command that creates one (the
+    password is asked by that command, never printed or generated here). Empty otherwise."""
+    if not settings.database_url.startswith("sqlite"):
+        return ""
+    from handoff.accounts import AccountStore
+
+    try:
+        if AccountStore.from_settings().has_active_operator():
+            return ""
+    except Exception:  # noqa: BLE001 - a hint must not stop the start
+        return ""
+    return ("  Chưa có tài khoản quản trị. Tạo tài khoản để đăng nhập trang cán bộ (mật khẩu sẽ được hỏi):\n"
+            f"    {FIRST_OPERATOR_COMMAND}")

@@ -122,6 +122,11 @@ def register(cli: click.Group) -> None:
             click.echo(f"Không có hồ sơ {canonical} trong kho dữ liệu.", err=True)
             sys.exit(1)
         before = service.unlock(canonical)
+        from base.audit import AuditLog, cli_actor
+        from base.privacy import mask_receipt_code
+
+        AuditLog.from_settings().record(cli_actor(), "unlock", f"dossier:{mask_receipt_code(canonical)}",
+                                        f"{before.failures} lần nhập sai, {'đang khoá' if before.locked else 'không khoá'}")
         if before.locked:
             click.echo(f"Đã mở khóa tra cứu hồ sơ {canonical}: xóa {before.failures} lần nhập sai 4 số cuối "
                        f"(khóa từ {_when(service, before.since)}, lẽ ra đến {_when(service, before.until)}). "

@@ -7,7 +7,10 @@ import click
 
 
 def register(cli: click.Group) -> None:
+    from handoff import users_cli
+
     cli.add_command(tickets)
+    users_cli.register(cli)
 
 
 @click.group(invoke_without_command=True)
@@ -38,14 +41,17 @@ def tickets(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 @click.argument("ticket_id", type=int)
 def close(ticket_id: int) -> None:
     """Đóng phiếu và cho trợ lý trả lời lại cuộc trò chuyện đó."""
+    from base.audit import AuditLog, cli_actor
     from handoff.store import ConversationStore, ResumeError, close_and_resume
 
     try:
         ticket = close_and_resume(ConversationStore.from_settings(), ticket_id)
     except ResumeError as error:
+        AuditLog.from_settings().record(cli_actor(), "close", f"ticket:{ticket_id}", "chưa bật lại được trợ lý")
         raise click.ClickException(f"Đã đóng phiếu nhưng chưa bật lại trợ lý: {error}") from error
     if ticket is None:
         raise click.ClickException(f"Không có phiếu số {ticket_id}.")
+    AuditLog.from_settings().record(cli_actor(), "close", f"ticket:{ticket.id}", ticket.channel)
     click.echo(f"Đã đóng phiếu #{ticket.id}; trợ lý trả lời lại cuộc trò chuyện {ticket.sender_id}.")
 
 

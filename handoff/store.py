@@ -9,14 +9,17 @@ the sender id. Feedback keeps only that hash. Values written before migration cv
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 from urllib.parse import quote
 
 import requests
-from sqlalchemy import Column, DateTime, Integer, String, Text, select
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base
 
@@ -34,6 +37,14 @@ metadata = Base.metadata
 TICKET_OPEN = "open"  # a clerk is expected in the conversation now (office hours); the bot is paused
 TICKET_CALLBACK = "callback"  # after hours: a clerk answers on the next working day; the bot keeps answering
 TICKET_CLOSED = "closed"
+WAITING_STATUSES = (TICKET_OPEN, TICKET_CALLBACK)  # what the clerk page lists: someone waits for a person
+
+# After-hours access codes: "HD-" and 6 symbols without look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B): 26^6 ≈ 3·10^8
+# codes, and wrong guesses are limited per client (bot/channels/access_codes.py). Only a hash is stored.
+ACCESS_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+ACCESS_CODE_PREFIX = "HD"
+ACCESS_CODE_LENGTH = 6
+ACCESS_CODE_PATTERN = re.compile(rf"^\s*{ACCESS_CODE_PREFIX}[\s.-]?([A-Za-z0-9]{{{ACCESS_CODE_LENGTH}}})\s*$", re.IGNORECASE)
 
 
 class HandoffTicketRow(Base):
@@ -49,6 +60,20 @@ class HandoffTicketRow(Base):
     procedure_code = Column(String(32), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False)
     closed_at = Column(DateTime(timezone=True), nullable=True)
+    access_code_hash = Column(String(64), nullable=True, index=True)  # after-hours tickets only (cv0003)
+
+
+class TicketReplyRow(Base):
+    """What a clerk answered on a ticket (clear text: a clerk's own words), for citizens who come back with the
+    ticket's access code, and for the time to a first reply."""
+
+    __tablename__ = "conv_ticket_replies"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("conv_handoff_tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    staff = Column(String(40), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
 
 
 class FeedbackRow(Base):
@@ -60,6 +85,15 @@ class FeedbackRow(Base):
     procedure_code = Column(String(32), nullable=True, index=True)
     facet = Column(String(32), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False)
+
+
+@dataclass(frozen=True)
+class TicketReply:
+    id: int
+    ticket_id: int
+    staff: str
+    text: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -75,12 +109,34 @@ class Ticket:
     closed_at: Optional[datetime]
 
 
+def _aware(moment: Optional[datetime]) -> Optional[datetime]:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+
+
 def _ticket(row: HandoffTicketRow) -> Ticket:
     return Ticket(
         id=row.id, sender_id=decrypt(row.sender_id), channel=row.channel, status=row.status, question=row.question,
-        contact=decrypt(row.contact), procedure_code=row.procedure_code, created_at=row.created_at,
-        closed_at=row.closed_at,
+        contact=decrypt(row.contact), procedure_code=row.procedure_code, created_at=_aware(row.created_at),
+        closed_at=_aware(row.closed_at),
     )
+
+
+def normalise_access_code(text: str) -> Optional[str]:
+    """`hd 7kq-m4x` → `HD-7KQM4X`-style canonical code, or None when the text is not shaped like a code."""
+    match = ACCESS_CODE_PATTERN.match(text or "")
+    if match is None:
+        return None
+    return f"{ACCESS_CODE_PREFIX}-{match.group(1).upper()}"
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(f"thutuc-access-code:{code}".encode("utf-8")).hexdigest()
+
+
+def new_access_code() -> str:
+    return ACCESS_CODE_PREFIX + "-" + "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
 
 
 def _now() -> datetime:
@@ -134,10 +190,50 @@ class ConversationStore:
             ).scalars().first()
             return _ticket(row) if row else None
 
-    def list_tickets(self, status: Optional[str] = TICKET_OPEN) -> list[Ticket]:
-        """Tickets in one status (None = all), oldest first, as a clerk works through them."""
+    def issue_access_code(self, ticket_id: int) -> str:
+        """A new access code for the ticket (replacing any earlier one); only its hash is kept."""
+        code = new_access_code()
+        with self._sessions.begin() as session:
+            row = session.get(HandoffTicketRow, ticket_id)
+            if row is None:
+                raise KeyError(ticket_id)
+            row.access_code_hash = _code_hash(code)
+        return code
+
+    def ticket_by_access_code(self, code: str) -> Optional[Ticket]:
+        canonical = normalise_access_code(code)
+        if canonical is None:
+            return None
+        with self._sessions() as session:
+            row = session.execute(
+                select(HandoffTicketRow).where(HandoffTicketRow.access_code_hash == _code_hash(canonical))
+            ).scalars().first()
+            return _ticket(row) if row else None
+
+    def add_reply(self, ticket_id: int, staff: str, text: str) -> TicketReply:
+        with self._sessions.begin() as session:
+            row = TicketReplyRow(ticket_id=ticket_id, staff=staff, text=text, created_at=_now())
+            session.add(row)
+            session.flush()
+            return TicketReply(row.id, row.ticket_id, row.staff, row.text, row.created_at)
+
+    def replies(self, ticket_id: int) -> list[TicketReply]:
+        with self._sessions() as session:
+            rows = session.execute(select(TicketReplyRow).where(TicketReplyRow.ticket_id == ticket_id)
+                                   .order_by(TicketReplyRow.id)).scalars()
+            return [TicketReply(r.id, r.ticket_id, r.staff, r.text, _aware(r.created_at)) for r in rows]
+
+    def get_ticket(self, ticket_id: int) -> Optional[Ticket]:
+        with self._sessions() as session:
+            row = session.get(HandoffTicketRow, ticket_id)
+            return _ticket(row) if row else None
+
+    def list_tickets(self, status: Optional[str | tuple[str, ...]] = TICKET_OPEN) -> list[Ticket]:
+        """Tickets in one status or several (None = all), oldest first, as a clerk works through them."""
         query = select(HandoffTicketRow).order_by(HandoffTicketRow.created_at, HandoffTicketRow.id)
-        if status:
+        if isinstance(status, tuple):
+            query = query.where(HandoffTicketRow.status.in_(status))
+        elif status:
             query = query.where(HandoffTicketRow.status == status)
         with self._sessions() as session:
             return [_ticket(row) for row in session.execute(query).scalars()]
@@ -193,8 +289,10 @@ def resume_conversation(sender_id: str, rasa_url: Optional[str] = None, token: O
 
 
 def close_and_resume(store: ConversationStore, ticket_id: int, **resume_kwargs) -> Optional[Ticket]:
-    """Close a ticket and let the bot answer that citizen again; the one operation clerks' tools call."""
+    """Close a ticket and let the bot answer that citizen again; the one operation clerks' tools call. An after-hours
+    ticket never paused the bot, so closing it resumes nothing."""
+    before = store.get_ticket(ticket_id) if hasattr(store, "get_ticket") else None
     ticket = store.close_ticket(ticket_id)
-    if ticket is not None:
+    if ticket is not None and (before is None or before.status != TICKET_CALLBACK):
         resume_conversation(ticket.sender_id, **resume_kwargs)
     return ticket

@@ -20,7 +20,7 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 # Modules that define a `Base` (or `metadata`) whose tables live in this database.
-METADATA_MODULES = ["base.ratelimit", "knowledge.models", "dossiers.models", "handoff.store"]
+METADATA_MODULES = ["base.ratelimit", "base.audit", "base.outbox", "handoff.accounts", "knowledge.models", "dossiers.models", "handoff.store"]
 
 config = context.config
 if config.config_file_name and not config.attributes.get("connection"):
@@ -44,7 +44,7 @@ def _target_metadata() -> list:
         metadata = getattr(module, "metadata", None)
         if metadata is None and hasattr(module, "Base"):
             metadata = module.Base.metadata
-        if metadata is not None:
+        if metadata is not None and all(metadata is not seen for seen in found):  # handoff modules share one
             found.append(metadata)
     return found
 

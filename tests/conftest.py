@@ -129,8 +129,11 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
     knowledge = workdir / "knowledge"
     shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
     shutil.copy(E2E_WARD, knowledge / "ward.yml")
-    tokens = {"THUTUC_CLERK_TOKEN": "clerk-test-token", "THUTUC_SYNC_TOKEN": "sync-test-token"}
+    from tests.fakes.staff import ensure_staff
+
+    tokens = {"THUTUC_SYNC_TOKEN": "sync-test-token"}
     with local_bot(workdir, knowledge, extra_env=tokens) as servers:
+        ensure_staff(os.environ["DATABASE_URL"])  # clerk "lan", operator "minh" (tests/fakes/staff.py)
         yield RunningBot(servers.rasa_url, servers.api_token, os.environ["DATABASE_URL"])
 
 

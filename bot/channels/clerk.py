@@ -1,21 +1,20 @@
-"""The clerk's desk page at `/clerk/`: token login, procedure search as you type, the procedure card, the printable
-checklist and open handoff tickets.
+"""The clerk's desk page at `/clerk/`: personal logins, procedure search as you type, the procedure card, the
+printable checklist, handoff tickets with the conversation so far and a reply box.
 
 It is a Rasa input channel only so that it is served by the same `rasa run` process (no second server to deploy);
-it never creates user messages. Login compares `THUTUC_CLERK_TOKEN` in constant time and sets a signed, HttpOnly,
-SameSite=Strict session cookie (scripts may send `Authorization: Bearer <token>` instead). Without a configured
-token the page stays closed. Database work runs in a thread so the bot's event loop never waits on it.
+it never creates user messages. Staff log in with their own account (handoff/accounts.py, `thutuc users add`);
+the session is a random token in an HttpOnly, SameSite=Strict cookie, looked up on every request, so logging out
+or disabling an account ends it at once. Wrong logins are limited per client address and per account
+(handoff/login_limits.py). Every reply and close is written to the audit log (base/audit.py) under the clerk's name.
+Database work runs on the blocking pool so the bot's event loop never waits on it.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import time
 import unicodedata
-from collections import defaultdict, deque
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Deque, Dict, Optional, Text
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -24,31 +23,36 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import InputChannel, UserMessage
 
 from base.blocking import run_blocking
-from bot.channels.conversation_control import RasaConversationControl
+from base.clients import ClientKeys
+from bot.channels.citizen_replies import CitizenReplies, DELIVERY_FAILED
+from bot.channels.conversation_control import RasaConversationControl, RasaConversationRecord
 from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
 from bot.channels.static_files import security_headers, serve_web_file
+from bot.channels.user_text import bounded_text
 from base.privacy import install_log_masking
 from base.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-COOKIE_NAME = "thutuc_clerk"
-SESSION_LIFETIME_S = 12 * 3600
-MAX_BODY_BYTES = 4 * 1024
+COOKIE_NAME = "thutuc_staff"
+COOKIE_PATH = "/"  # one login for the clerk page and the operators' pages
+MAX_BODY_BYTES = 16 * 1024
 MAX_QUERY_CHARS = 200
-LOGIN_FAILURES_ALLOWED = 10
-LOGIN_FAILURE_WINDOW_S = 10 * 60
+MAX_NAME_CHARS = 40
 STATIC_FILES = frozenset({"clerk.css", "clerk.js"})
+CSRF_HEADER_VALUE = "thutuc-clerk"
 
-MSG_NOT_CONFIGURED = "Trang cán bộ chưa được bật: quản trị cần đặt biến môi trường THUTUC_CLERK_TOKEN."
-MSG_LOGIN_REQUIRED = "Vui lòng đăng nhập bằng mã truy cập của cán bộ."
-MSG_WRONG_TOKEN = "Mã truy cập không đúng."
-MSG_TOO_MANY = "Nhập sai quá nhiều lần. Vui lòng thử lại sau 10 phút."
+MSG_LOGIN_REQUIRED = "Vui lòng đăng nhập bằng tài khoản cán bộ."
+MSG_WRONG_LOGIN = "Tên đăng nhập hoặc mật khẩu không đúng."
+MSG_TOO_MANY = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
 MSG_BAD_REQUEST = "Yêu cầu không hợp lệ."
 MSG_NOT_FOUND = "Không tìm thấy thủ tục này."
 MSG_TICKET_NOT_FOUND = "Không tìm thấy phiếu này."
+MSG_TICKET_CLOSED = "Phiếu này đã đóng."
+MSG_EMPTY_REPLY = "Vui lòng nhập nội dung trả lời."
 MSG_UNAVAILABLE = "Chưa đọc được dữ liệu. Vui lòng thử lại sau ít phút."
 MSG_RESUME_FAILED = "Đã đóng phiếu nhưng chưa bật lại được trợ lý cho người dân này; vui lòng báo quản trị."
+MSG_NOT_STORED = "Đã gửi cho người dân nhưng chưa lưu được vào cuộc trò chuyện; vui lòng báo quản trị."
 
 
 @dataclass
@@ -58,6 +62,20 @@ class ClerkServices:
     knowledge: Callable[[], Any]
     tickets: Callable[[], Any]
     close_and_resume: Callable[[Any, int], Any]
+    accounts: Callable[[], Any] = field(default=None)  # type: ignore[assignment]
+    audit: Callable[[], Any] = field(default=None)  # type: ignore[assignment]
+    login_limiter: Callable[[], Any] = field(default=None)  # type: ignore[assignment]
+    replies: Callable[[], Any] = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        from base.audit import AuditLog
+        from handoff.accounts import AccountStore
+        from handoff.login_limits import LoginLimiter
+
+        self.accounts = self.accounts or AccountStore.from_settings
+        self.audit = self.audit or AuditLog.from_settings
+        self.login_limiter = self.login_limiter or LoginLimiter.from_settings
+        self.replies = self.replies or CitizenReplies.from_settings
 
 
 def default_services() -> ClerkServices:
@@ -67,53 +85,18 @@ def default_services() -> ClerkServices:
     return ClerkServices(KnowledgeBase.from_settings, ConversationStore.from_settings, close_and_resume)
 
 
-class LoginThrottle:
-    """At most N wrong tokens per client address per window: the token cannot be guessed online."""
-
-    def __init__(self, allowed: int = LOGIN_FAILURES_ALLOWED, window_s: float = LOGIN_FAILURE_WINDOW_S) -> None:
-        self._allowed = allowed
-        self._window_s = window_s
-        self._failures: Dict[str, Deque[float]] = defaultdict(deque)
-
-    def blocked(self, client: str) -> bool:
-        failures = self._failures[client]
-        cutoff = time.monotonic() - self._window_s
-        while failures and failures[0] < cutoff:
-            failures.popleft()
-        return len(failures) >= self._allowed
-
-    def failed(self, client: str) -> None:
-        self._failures[client].append(time.monotonic())
-
-
-def session_cookie_value(token: str, issued_at: int) -> str:
-    signature = hmac.new(token.encode("utf-8"), f"clerk-session:{issued_at}".encode(), hashlib.sha256).hexdigest()
-    return f"{issued_at}.{signature}"
-
-
-def session_is_valid(token: str, cookie: Optional[str], now: Optional[float] = None) -> bool:
-    if not cookie or "." not in cookie:
-        return False
-    issued, _, _ = cookie.partition(".")
-    if not issued.isdigit():
-        return False
-    age = (now if now is not None else time.time()) - int(issued)
-    if not 0 <= age <= SESSION_LIFETIME_S:
-        return False
-    return hmac.compare_digest(session_cookie_value(token, int(issued)).encode(), cookie.encode("utf-8", "replace"))
-
-
-def token_matches(expected: str, given: Optional[str]) -> bool:
-    return isinstance(given, str) and hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))
+ConversationFactory = Callable[[Any], Any]
 
 
 class ClerkInput(InputChannel):
-    def __init__(self, token: Optional[str] = None, services: Optional[ClerkServices] = None) -> None:
-        self._token = token
+    def __init__(self, services: Optional[ClerkServices] = None, client_keys: Optional[ClientKeys] = None,
+                 conversations: ConversationFactory = RasaConversationRecord,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self._services = services
-        self._knowledge: Any = None
-        self._tickets: Any = None
-        self._throttle = LoginThrottle()
+        self._clock = clock
+        self._conversations = conversations
+        self.client_keys = client_keys or ClientKeys.from_settings()
+        self._cache: Dict[str, Any] = {}
 
     @classmethod
     def name(cls) -> Text:
@@ -122,7 +105,7 @@ class ClerkInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ClerkInput":
         install_log_masking()
-        return cls(token=get_settings().clerk_token)
+        return cls()
 
     def url_prefix(self) -> Text:
         return "/clerk"
@@ -131,11 +114,9 @@ class ClerkInput(InputChannel):
     def _service(self, attribute: str) -> Any:
         if self._services is None:
             self._services = default_services()
-        cached = getattr(self, "_" + attribute)
-        if cached is None:
-            cached = getattr(self._services, attribute)()
-            setattr(self, "_" + attribute, cached)
-        return cached
+        if attribute not in self._cache:
+            self._cache[attribute] = getattr(self._services, attribute)()
+        return self._cache[attribute]
 
     async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
         return await run_blocking(function, *args)
@@ -144,25 +125,48 @@ class ClerkInput(InputChannel):
         """The service, created on the pool the first time (creating it reads the database)."""
         return await run_blocking(self._service, attribute)
 
-    # ------------------------------------------------------------------------------------------------ auth
-    def _authorised(self, request: Request) -> bool:
-        if not self._token:
-            return False
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            return token_matches(self._token, header[7:].strip())
-        return session_is_valid(self._token, request.cookies.get(COOKIE_NAME))
+    async def _audit(self, actor: str, action: str, target: Optional[str], detail: Optional[str] = None) -> None:
+        try:
+            log = await self._open_service("audit")
+            await self._in_thread(log.record, actor, action, target, detail)
+        except Exception:  # noqa: BLE001 - logged loudly; the clerk's action itself has happened
+            logger.exception("Clerk page: writing the audit log failed (%s %s)", action, target)
 
-    def _guard(self, request: Request) -> Optional[HTTPResponse]:
-        if not self._token:
-            return _json_error(MSG_NOT_CONFIGURED, 503)
-        if not self._authorised(request):
-            return _json_error(MSG_LOGIN_REQUIRED, 401)
-        return None
+    # ------------------------------------------------------------------------------------------------ auth
+    async def _staff(self, request: Request) -> Any:
+        """The logged-in account of this request, or None."""
+        token = request.cookies.get(COOKIE_NAME)
+        if not token:
+            return None
+        accounts = await self._open_service("accounts")
+        return await self._in_thread(accounts.session_user, token)
+
+    async def _guard(self, request: Request) -> Any:
+        """(account, None) when logged in, else (None, the error response)."""
+        try:
+            user = await self._staff(request)
+        except Exception:  # noqa: BLE001
+            logger.exception("Clerk page: checking the session failed")
+            return None, _json_error(MSG_UNAVAILABLE, 503)
+        if user is None:
+            return None, _json_error(MSG_LOGIN_REQUIRED, 401)
+        return user, None
 
     # ------------------------------------------------------------------------------------------------ routes
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         clerk = Blueprint("clerk_page", __name__)
+
+        def guarded(handler: Callable[..., Awaitable[HTTPResponse]], *, changes: bool = False):
+            async def route(request: Request, **kwargs: Any) -> HTTPResponse:
+                if changes and request.headers.get("x-requested-with") != CSRF_HEADER_VALUE:
+                    return _json_error(MSG_BAD_REQUEST, 400)  # cookie + custom header: a cross-site form cannot
+                user, denied = await self._guard(request)
+                if denied is not None:
+                    return denied
+                return await handler(request, user, **kwargs)
+
+            route.__name__ = handler.__name__
+            return route
 
         @clerk.route("/", methods=["GET"], strict_slashes=True)
         async def page(request: Request) -> HTTPResponse:
@@ -184,70 +188,106 @@ class ClerkInput(InputChannel):
 
         @clerk.route("/logout", methods=["POST"])
         async def logout(request: Request) -> HTTPResponse:
-            reply = response.json({"ok": True})
-            reply.cookies[COOKIE_NAME] = ""
-            reply.cookies[COOKIE_NAME]["max-age"] = 0
-            reply.cookies[COOKIE_NAME]["path"] = "/clerk"
-            return reply
+            return await self._logout(request)
 
-        @clerk.route("/api/session", methods=["GET"])
-        async def session(request: Request) -> HTTPResponse:
-            return self._guard(request) or _json({"ok": True})
+        async def session(request: Request, user: Any) -> HTTPResponse:
+            return _json({"ok": True, "name": user.name, "role": user.role})
 
-        @clerk.route("/api/search", methods=["GET"])
-        async def search(request: Request) -> HTTPResponse:
-            return self._guard(request) or await self._search(request)
+        async def search(request: Request, user: Any) -> HTTPResponse:
+            return await self._search(request)
 
-        @clerk.route("/api/procedures/<code:str>", methods=["GET"])
-        async def card(request: Request, code: str) -> HTTPResponse:
-            return self._guard(request) or await self._card(code)
+        async def card(request: Request, user: Any, code: str) -> HTTPResponse:
+            return await self._card(code)
+
+        async def tickets(request: Request, user: Any) -> HTTPResponse:
+            return await self._open_tickets()
+
+        async def conversation(request: Request, user: Any, ticket_id: int) -> HTTPResponse:
+            return await self._conversation(request, ticket_id)
+
+        async def reply(request: Request, user: Any, ticket_id: int) -> HTTPResponse:
+            return await self._reply(request, user, ticket_id)
+
+        async def close(request: Request, user: Any, ticket_id: int) -> HTTPResponse:
+            return await self._close_ticket(request, user, ticket_id)
+
+        clerk.add_route(guarded(session), "/api/session", methods=["GET"])
+        clerk.add_route(guarded(search), "/api/search", methods=["GET"])
+        clerk.add_route(guarded(card), "/api/procedures/<code:str>", methods=["GET"])
+        clerk.add_route(guarded(tickets), "/api/tickets", methods=["GET"])
+        clerk.add_route(guarded(conversation), "/api/tickets/<ticket_id:int>/conversation", methods=["GET"])
+        clerk.add_route(guarded(reply, changes=True), "/api/tickets/<ticket_id:int>/reply", methods=["POST"],
+                        stream=True)
+        clerk.add_route(guarded(close, changes=True), "/api/tickets/<ticket_id:int>/close", methods=["POST"])
+
+        @clerk.listener("before_server_stop")
+        async def close_clients(app: Any, loop: Any) -> None:
+            replies = self._cache.get("replies")
+            if replies is not None:
+                await replies.close()
 
         @clerk.route("/procedures/<code:str>/checklist", methods=["GET"])
         async def checklist(request: Request, code: str) -> HTTPResponse:
-            denied = self._guard(request)
+            _, denied = await self._guard(request)
             if denied is not None:
                 return response.redirect("/clerk/") if denied.status == 401 else denied
             return await self._checklist(code)
 
-        @clerk.route("/api/tickets", methods=["GET"])
-        async def tickets(request: Request) -> HTTPResponse:
-            return self._guard(request) or await self._open_tickets()
-
-        @clerk.route("/api/tickets/<ticket_id:int>/close", methods=["POST"])
-        async def close(request: Request, ticket_id: int) -> HTTPResponse:
-            denied = self._guard(request)
-            if denied is not None:
-                return denied
-            if request.headers.get("x-requested-with") != "thutuc-clerk":  # cookie + custom header: no CSRF
-                return _json_error(MSG_BAD_REQUEST, 400)
-            return await self._close_ticket(request, ticket_id)
-
         return clerk
 
     async def _login(self, request: Request) -> HTTPResponse:
-        if not self._token:
-            return _json_error(MSG_NOT_CONFIGURED, 503)
-        client = request.remote_addr or request.ip or "unknown"
-        if self._throttle.blocked(client):
-            return _json_error(MSG_TOO_MANY, 429)
         try:
             payload = parse_json(await read_body_limited(request, MAX_BODY_BYTES))
         except (BodyTooLarge, BadJson):
             return _json_error(MSG_BAD_REQUEST, 400)
-        given = payload.get("token") if isinstance(payload, dict) else None
-        if not token_matches(self._token, given if isinstance(given, str) else None):
-            self._throttle.failed(client)
-            logger.warning("Clerk page: wrong access token")
-            return _json_error(MSG_WRONG_TOKEN, 401)
-        reply = _json({"ok": True})
-        reply.cookies[COOKIE_NAME] = session_cookie_value(self._token, int(time.time()))
+        name = payload.get("name") if isinstance(payload, dict) else None
+        password = payload.get("password") if isinstance(payload, dict) else None
+        if not isinstance(name, str) or not isinstance(password, str) or len(name) > MAX_NAME_CHARS * 2:
+            return _json_error(MSG_BAD_REQUEST, 400)
+        from handoff.accounts import normalise_name
+
+        name = normalise_name(unicodedata.normalize("NFC", name))
+        client = self.client_keys.for_peer(request.ip, request.headers)
+        try:
+            limiter = await self._open_service("login_limiter")
+            gate = await self._in_thread(limiter.begin, client, name)
+            if not gate.allowed:
+                return _json_error(MSG_TOO_MANY.format(minutes=gate.retry_after_minutes), 429)
+            accounts = await self._open_service("accounts")
+            user = await self._in_thread(accounts.authenticate, name, password)
+            if user is None:
+                logger.warning("Clerk page: failed login")
+                await self._audit(name or "-", "login_failed", f"user:{name}"[:120])
+                return _json_error(MSG_WRONG_LOGIN, 401)
+            await self._in_thread(limiter.succeeded, gate)
+            token = await self._in_thread(accounts.open_session, user)
+        except Exception:  # noqa: BLE001
+            logger.exception("Clerk page: login failed")
+            return _json_error(MSG_UNAVAILABLE, 503)
+        await self._audit(user.name, "login", f"user:{user.name}")
+        reply = _json({"ok": True, "name": user.name, "role": user.role})
+        reply.cookies[COOKIE_NAME] = token
         cookie = reply.cookies[COOKIE_NAME]
         cookie["httponly"] = True
         cookie["samesite"] = "Strict"
-        cookie["path"] = "/clerk"
-        cookie["max-age"] = SESSION_LIFETIME_S
+        cookie["path"] = COOKIE_PATH
+        cookie["max-age"] = int(accounts.session_lifetime.total_seconds())
         if request.scheme == "https" or request.headers.get("x-forwarded-proto") == "https":
             cookie["secure"] = True
+        return reply
+
+    async def _logout(self, request: Request) -> HTTPResponse:
+        token = request.cookies.get(COOKIE_NAME)
+        if token:
+            try:
+                accounts = await self._open_service("accounts")
+                await self._in_thread(accounts.close_session, token)
+            except Exception:  # noqa: BLE001
+                logger.exception("Clerk page: ending a session failed")
+        reply = response.json({"ok": True})
+        reply.cookies[COOKIE_NAME] = ""
+        reply.cookies[COOKIE_NAME]["max-age"] = 0
+        reply.cookies[COOKIE_NAME]["path"] = COOKIE_PATH
         return reply
 
     async def _search(self, request: Request) -> HTTPResponse:
@@ -292,15 +332,74 @@ class ClerkInput(InputChannel):
         return response.html(render_html(view), headers=headers)
 
     async def _open_tickets(self) -> HTTPResponse:
+        """Everyone waiting for a person, live and after hours, oldest first, with how long they have waited."""
+        from handoff.store import WAITING_STATUSES
+
         try:
             store = await self._open_service("tickets")
-            tickets = await self._in_thread(store.list_tickets, "open")
+            tickets = await self._in_thread(store.list_tickets, WAITING_STATUSES)
+            answered = await self._in_thread(lambda: {t.id for t in tickets if store.replies(t.id)})
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: listing tickets failed")
             return _json_error(MSG_UNAVAILABLE, 503)
-        return _json({"tickets": [ticket_payload(t) for t in tickets]})
+        now = self._clock()
+        return _json({"tickets": [ticket_payload(t, now, t.id in answered) for t in tickets]})
 
-    async def _close_ticket(self, request: Request, ticket_id: int) -> HTTPResponse:
+    async def _ticket(self, ticket_id: int) -> Any:
+        store = await self._open_service("tickets")
+        return await self._in_thread(_find_ticket, store, ticket_id)
+
+    async def _conversation(self, request: Request, ticket_id: int) -> HTTPResponse:
+        try:
+            ticket = await self._ticket(ticket_id)
+            if ticket is None:
+                return _json_error(MSG_TICKET_NOT_FOUND, 404)
+            messages = await self._conversations(request.app).transcript(ticket.sender_id)
+        except Exception:  # noqa: BLE001
+            logger.exception("Clerk page: reading a conversation failed")
+            return _json_error(MSG_UNAVAILABLE, 503)
+        return _json({"ticket": ticket_payload(ticket), "messages": messages})
+
+    async def _reply(self, request: Request, user: Any, ticket_id: int) -> HTTPResponse:
+        from handoff.store import WAITING_STATUSES
+
+        try:
+            payload = parse_json(await read_body_limited(request, MAX_BODY_BYTES))
+        except (BodyTooLarge, BadJson):
+            return _json_error(MSG_BAD_REQUEST, 400)
+        text = payload.get("text") if isinstance(payload, dict) else None
+        if not isinstance(text, str):
+            return _json_error(MSG_BAD_REQUEST, 400)
+        text = bounded_text(text)
+        if not text:
+            return _json_error(MSG_EMPTY_REPLY, 400)
+        try:
+            ticket = await self._ticket(ticket_id)
+        except Exception:  # noqa: BLE001
+            logger.exception("Clerk page: reading a ticket failed")
+            return _json_error(MSG_UNAVAILABLE, 503)
+        if ticket is None:
+            return _json_error(MSG_TICKET_NOT_FOUND, 404)
+        if ticket.status not in WAITING_STATUSES:
+            return _json_error(MSG_TICKET_CLOSED, 409)
+        replies = await self._open_service("replies")
+        delivery = await replies.deliver(ticket.channel, ticket.sender_id, text)
+        await self._audit(user.name, "reply", f"ticket:{ticket.id}", f"{ticket.channel}: {delivery.status}")
+        if delivery.status == DELIVERY_FAILED:
+            return _json_error(delivery.message, 502)
+        try:
+            store = await self._open_service("tickets")
+            await self._in_thread(store.add_reply, ticket.id, user.name, text)  # for the access code, first-reply time
+        except Exception:  # noqa: BLE001
+            logger.exception("Clerk page: recording a reply on its ticket failed")
+        try:
+            await self._conversations(request.app).add_staff_message(ticket.sender_id, text, user.name)
+        except Exception:  # noqa: BLE001
+            logger.exception("Clerk page: storing a clerk's reply in the conversation failed")
+            return _json({"ok": True, "status": delivery.status, "message": MSG_NOT_STORED})
+        return _json({"ok": True, "status": delivery.status, "message": delivery.message})
+
+    async def _close_ticket(self, request: Request, user: Any, ticket_id: int) -> HTTPResponse:
         from handoff.store import ResumeError
 
         try:
@@ -315,25 +414,35 @@ class ClerkInput(InputChannel):
                 await RasaConversationControl(request.app).resume(ticket.sender_id)
             except Exception:  # noqa: BLE001
                 logger.exception("Clerk page: resuming the conversation failed")
+                await self._audit(user.name, "close", f"ticket:{ticket.id}", "chưa bật lại được trợ lý")
                 return _json_error(MSG_RESUME_FAILED, 502)
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: closing a ticket failed")
             return _json_error(MSG_UNAVAILABLE, 503)
         if ticket is None:
             return _json_error(MSG_TICKET_NOT_FOUND, 404)
+        await self._audit(user.name, "close", f"ticket:{ticket.id}", ticket.channel)
         return _json({"ok": True, "ticket": ticket_payload(ticket)})
 
 
 def _find_ticket(store: Any, ticket_id: int) -> Any:
+    if hasattr(store, "get_ticket"):
+        return store.get_ticket(ticket_id)
     for ticket in store.list_tickets(None):
         if ticket.id == ticket_id:
             return ticket
     return None
 
 
-def ticket_payload(ticket: Any) -> Dict[str, Any]:
+def ticket_payload(ticket: Any, now: Optional[datetime] = None, answered: bool = False) -> Dict[str, Any]:
     created = getattr(ticket, "created_at", None)
+    waiting = None
+    if now is not None and created is not None:
+        aware = created if created.tzinfo is not None else created.replace(tzinfo=timezone.utc)
+        waiting = max(0, int((now - aware).total_seconds() // 60))
     return {
+        "waiting_minutes": waiting,
+        "answered": answered,
         "id": ticket.id,
         "channel": ticket.channel,
         "conversation": ticket.sender_id,

@@ -25,7 +25,7 @@ from base.keystore import KeyStore, key_store_from_settings
 from bot.channels.dedupe import DELIVERY_TTL_S, DeliveryDeduplicator
 from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
 from bot.channels.user_text import bounded_text
-from bot.channels.zalo_client import ZaloClient, ZaloOAuthClient, masked_user_id
+from bot.channels.zalo_client import SendResult, ZaloClient, ZaloOAuthClient, masked_user_id
 from bot.channels.zalo_format import MAX_BUTTONS, build_button_message, split_text
 from bot.channels.zalo_signature import body_timestamp, signature_is_valid
 from bot.channels.zalo_state import OfferedOptions, SentMessageRegistry
@@ -96,11 +96,24 @@ class ZaloOutput(OutputChannel):
         else:
             logger.debug("Zalo channel ignores custom payloads without text")
 
-    async def _send(self, recipient_id: str, message: Dict[str, Any]) -> None:
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def send_text_checked(self, recipient_id: Text, text: Text) -> SendResult:
+        """Send a text (split like any reply) and say whether Zalo took every part: the first failure, else ok."""
+        result = SendResult(ok=False, description="empty text")
+        for chunk in split_text(text):
+            result = await self._send(recipient_id, {"text": chunk})
+            if not result.ok:
+                return result
+        return result
+
+    async def _send(self, recipient_id: str, message: Dict[str, Any]) -> SendResult:
         await self._sent.before_send(recipient_id, message.get("text", ""))
         result = await self._client.send_message(recipient_id, message)
         if result.ok:
             await self._sent.after_send(result.message_id)
+        return result
 
 
 class ZaloInput(InputChannel):
@@ -143,9 +156,7 @@ class ZaloInput(InputChannel):
     def from_settings(cls, settings: Settings, **kwargs: Any) -> "ZaloInput":
         if not settings.zalo_oa_secret_key or not settings.zalo_app_id:
             logger.info("Zalo channel inactive: ZALO_APP_ID/ZALO_OA_SECRET_KEY not set, the webhook refuses every event")
-        oauth = ZaloOAuthClient(settings.zalo_oauth_base, settings.zalo_app_id or "", settings.zalo_app_secret or "")
-        tokens = TokenManager(token_store_from_settings(settings), oauth.refresh, bootstrap_tokens_from_settings(settings))
-        client = ZaloClient(settings.zalo_api_base, tokens)
+        client = zalo_client_from_settings(settings)
         kwargs.setdefault("client_keys", ClientKeys.from_settings(settings))
         kwargs.setdefault("max_body_bytes", settings.request_max_bytes)
         return cls(settings.zalo_app_id, settings.zalo_oa_secret_key, client, key_store_from_settings(settings), **kwargs)
@@ -296,6 +307,13 @@ class ZaloInput(InputChannel):
             return
         logger.info("Zalo: a person replied from the OA inbox to %s; bot paused", masked_user_id(user_id))
         await control.pause(user_id)
+
+
+def zalo_client_from_settings(settings: Settings) -> ZaloClient:
+    """The OA API client with the shared token store (file lock or Redis lock: one refresh at a time process-wide)."""
+    oauth = ZaloOAuthClient(settings.zalo_oauth_base, settings.zalo_app_id or "", settings.zalo_app_secret or "")
+    tokens = TokenManager(token_store_from_settings(settings), oauth.refresh, bootstrap_tokens_from_settings(settings))
+    return ZaloClient(settings.zalo_api_base, tokens)
 
 
 def _too_old(event: Dict[str, Any], now: Optional[float] = None) -> bool:

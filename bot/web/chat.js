@@ -9,6 +9,9 @@
   var SESSION_HEADER = "X-Chat-Session";
   var STORAGE_SESSION = "thutuc.chat.session";
   var STORAGE_HISTORY = "thutuc.chat.history";
+  var STORAGE_SEEN = "thutuc.chat.seen"; // id of the last clerk message shown (confirms it to the server)
+  var UPDATES = new URL("updates", document.baseURI).toString();
+  var POLL_TIMEOUT_MS = 40000;
   var MAX_HISTORY = 200;
   var TIMEOUT_MS = 30000;
 
@@ -24,6 +27,7 @@
     retry: "Chưa gửi được. Bấm để gửi lại",
     typing: "Trợ lý đang trả lời…",
     confirmReset: "Xoá cuộc trò chuyện trên máy này và bắt đầu lại?",
+    clerk: "Cán bộ",
   };
 
   var WELCOME_CHOICES = [
@@ -60,11 +64,15 @@
     if (!token || token === session) return;
     session = token;
     storageSet(STORAGE_SESSION, token);
+    startPolling();
   }
 
   function forgetSession() {
     session = null;
     storageRemove(STORAGE_SESSION);
+    seen = 0;
+    storageRemove(STORAGE_SEEN);
+    if (pollAbort) pollAbort.abort();
   }
 
   function loadHistory() {
@@ -79,7 +87,8 @@
   }
 
   function isValidEntry(entry) {
-    return entry && (entry.from === "user" || entry.from === "bot") && typeof entry.text === "string";
+    return entry && (entry.from === "user" || entry.from === "bot" || entry.from === "clerk") &&
+      typeof entry.text === "string";
   }
 
   function saveHistory(history) {
@@ -135,7 +144,13 @@
     if (entry.text) { // a reply may consist of buttons only
       var bubble = document.createElement("div");
       bubble.className = "bubble";
-      if (entry.from === "bot") {
+      if (entry.from === "clerk") {
+        var who = document.createElement("span");
+        who.className = "who";
+        who.textContent = TEXT.clerk;
+        bubble.appendChild(who);
+        appendTextWithLinks(bubble, entry.text);
+      } else if (entry.from === "bot") {
         appendTextWithLinks(bubble, entry.text);
       } else {
         bubble.textContent = entry.text;
@@ -261,7 +276,7 @@
         remember(entry);
         replies.forEach(function (reply) {
           if (!reply || (typeof reply.text !== "string" && !Array.isArray(reply.buttons))) return;
-          var botEntry = { from: "bot", text: typeof reply.text === "string" ? reply.text : "" };
+          var botEntry = { from: reply.from === "clerk" ? "clerk" : "bot", text: typeof reply.text === "string" ? reply.text : "" };
           if (Array.isArray(reply.buttons) && reply.buttons.length) botEntry.buttons = reply.buttons;
           renderMessage(botEntry, true);
           remember(botEntry);
@@ -293,6 +308,52 @@
       send(shownText, payload);
     });
     item.appendChild(retry);
+  }
+
+  // ---------------------------------------------------------------- a clerk's messages (long poll)
+  // While a clerk answers, their messages arrive here: the page asks `updates` for anything newer than the last one
+  // it shows (which also confirms that one as delivered); the server answers at once or after up to ~25 s.
+  var seen = parseInt(storageGet(STORAGE_SEEN) || "0", 10) || 0;
+  var polling = false, pollAbort = null, pollDelay = 1000;
+
+  function startPolling() {
+    if (polling || !session) return;
+    polling = true;
+    poll();
+  }
+
+  function poll() {
+    if (!session) { polling = false; return; }
+    var asked = session;
+    pollAbort = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = pollAbort ? setTimeout(function () { pollAbort.abort(); }, POLL_TIMEOUT_MS) : null;
+    var headers = {};
+    headers[SESSION_HEADER] = asked;
+    fetch(UPDATES + "?after=" + seen, {
+      headers: headers, credentials: "omit", cache: "no-store", signal: pollAbort ? pollAbort.signal : undefined,
+    }).then(function (response) {
+      if (timer) clearTimeout(timer);
+      if (response.status === 401) throw { stop: true };
+      if (!response.ok) throw new Error("http");
+      return response.json();
+    }).then(function (body) {
+      if (asked !== session) return; // "Bắt đầu lại" meanwhile: not this conversation any more
+      (body && Array.isArray(body.messages) ? body.messages : []).forEach(function (message) {
+        if (!message || typeof message.text !== "string" || !(message.id > seen)) return;
+        var entry = { from: "clerk", text: message.text };
+        renderMessage(entry, false);
+        remember(entry);
+        seen = message.id;
+        storageSet(STORAGE_SEEN, String(seen));
+      });
+      pollDelay = 1000;
+      setTimeout(poll, 0);
+    }).catch(function (error) {
+      if (timer) clearTimeout(timer);
+      if (error && error.stop) { polling = false; return; }
+      pollDelay = Math.min(pollDelay * 2, 30000); // server away: try again, less and less often
+      setTimeout(poll, pollDelay);
+    });
   }
 
   // ---------------------------------------------------------------- wiring
@@ -350,4 +411,5 @@
   }
 
   start();
+  startPolling();
 })();

@@ -29,6 +29,25 @@
     contact: "Liên hệ",
     noContact: "không để lại liên hệ",
     channelNames: { zalo: "Zalo", webchat: "Web", rest: "Web" },
+    openConversation: "Mở cuộc trò chuyện",
+    ticketTitle: function (id) { return "Phiếu #" + id; },
+    citizen: "Người dân",
+    bot: "Trợ lý",
+    clerk: function (name) { return "Cán bộ" + (name ? " " + name : ""); },
+    noMessages: "Chưa có tin nhắn nào.",
+    sending: "Đang gửi…",
+    closedTicket: "Phiếu đã đóng; trợ lý trả lời lại người dân này.",
+    emptyReply: "Vui lòng nhập nội dung trả lời.",
+    afterHours: "Ngoài giờ",
+    live: "Đang chờ trực tiếp",
+    answered: "đã trả lời",
+    waiting: function (minutes) {
+      if (minutes === null || minutes === undefined) return "";
+      var days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
+      if (days) return "chờ " + days + " ngày " + hours + " giờ";
+      if (hours) return "chờ " + hours + " giờ " + mins + " phút";
+      return "chờ " + mins + " phút";
+    },
   };
 
   function $(id) { return document.getElementById(id); }
@@ -36,6 +55,8 @@
   var searchBox = $("search"), resultsList = $("results"), searchNote = $("search-note"), searchError = $("search-error");
   var cardBox = $("card"), cardPlaceholder = $("card-placeholder");
   var ticketsList = $("tickets"), ticketsEmpty = $("tickets-empty"), ticketsError = $("tickets-error");
+  var convBox = $("conversation"), convLog = $("conv-log"), replyText = $("reply-text"), replyStatus = $("reply-status");
+  var replyError = $("reply-error"), whoBox = $("who");
 
   // ------------------------------------------------------------------------------------------- helpers
   function el(tag, className, text) {
@@ -88,15 +109,19 @@
   function showLogin(message) {
     show(appView, false);
     show(logoutButton, false);
+    show(whoBox, false);
+    closeConversationView();
     show(loginView, true);
     setError($("login-error"), message);
-    $("token").focus();
+    $("name").focus();
   }
 
-  function showApp() {
+  function showApp(session) {
     show(loginView, false);
     show(appView, true);
     show(logoutButton, true);
+    whoBox.textContent = session && session.name ? session.name : "";
+    show(whoBox, !!(session && session.name));
     runSearch("");
     loadTickets();
     searchBox.focus();
@@ -104,15 +129,15 @@
 
   $("login-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    var token = $("token").value;
     api("login", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ token: token }),
-    }).then(function () {
-      $("token").value = "";
-      showApp();
+      body: JSON.stringify({ name: $("name").value.trim(), password: $("password").value }),
+    }).then(function (session) {
+      $("password").value = "";
+      showApp(session);
     }, function (error) {
+      $("password").value = "";
       setError($("login-error"), error.userMessage);
     });
   });
@@ -293,15 +318,26 @@
       var when = ticket.created_at ? new Date(ticket.created_at).toLocaleString("vi-VN") : "";
       var channel = TEXT.channelNames[ticket.channel] || ticket.channel;
       item.appendChild(el("div", "small", "#" + ticket.id + " · " + channel + " · " + when));
+      var state = el("div", "state" + (ticket.status === "callback" ? " after-hours" : ""),
+        [ticket.status === "callback" ? TEXT.afterHours : TEXT.live, TEXT.waiting(ticket.waiting_minutes),
+         ticket.answered ? TEXT.answered : null].filter(Boolean).join(" · "));
+      item.appendChild(state);
       if (ticket.question) item.appendChild(el("p", "question", ticket.question));
       if (ticket.procedure_code) item.appendChild(el("div", "small", "Thủ tục: mã " + ticket.procedure_code));
       item.appendChild(el("div", "small", TEXT.contact + ": " + (ticket.contact || TEXT.noContact)));
+      var open = el("button", "open-conv", TEXT.openConversation);
+      open.type = "button";
+      open.addEventListener("click", function () { openConversation(ticket.id); });
+      item.appendChild(open);
       var close = el("button", "ghost", TEXT.close);
       close.type = "button";
       close.addEventListener("click", function () {
         close.disabled = true;
         close.textContent = TEXT.closing;
-        api("api/tickets/" + ticket.id + "/close", { method: "POST" }).then(loadTickets, function (error) {
+        api("api/tickets/" + ticket.id + "/close", { method: "POST" }).then(function () {
+          if (openTicket === ticket.id) closeConversationView();
+          loadTickets();
+        }, function (error) {
           setError(ticketsError, error.userMessage);
           loadTickets();
         });
@@ -310,6 +346,118 @@
       ticketsList.appendChild(item);
     });
   }
+
+  // ------------------------------------------------------------------------------------------- conversation
+  var openTicket = null, convTimer = null, convSeq = 0;
+
+  function closeConversationView() {
+    openTicket = null;
+    clearInterval(convTimer);
+    convTimer = null;
+    show(convBox, false);
+    if (cardBox.childNodes.length) show(cardBox, true); else show(cardPlaceholder, true);
+  }
+
+  function openConversation(id) {
+    if (openTicket !== id) {
+      replyText.value = "";
+      replyStatus.textContent = "";
+      setError(replyError, "");
+      while (convLog.firstChild) convLog.removeChild(convLog.firstChild);
+    }
+    openTicket = id;
+    show(cardBox, false);
+    show(cardPlaceholder, false);
+    show(convBox, true);
+    $("conv-title").textContent = TEXT.ticketTitle(id);
+    loadConversation();
+    clearInterval(convTimer);
+    convTimer = setInterval(function () { if (openTicket !== null && !appView.hidden) loadConversation(); }, 3000);
+    if (window.innerWidth < 1000 && convBox.scrollIntoView) convBox.scrollIntoView({ block: "start" });
+    replyText.focus({ preventScroll: true });
+  }
+
+  function loadConversation() {
+    var id = openTicket, seq = ++convSeq;
+    api("api/tickets/" + id + "/conversation").then(function (body) {
+      if (id !== openTicket || seq !== convSeq) return;
+      renderConversation(body);
+    }, function (error) {
+      if (id !== openTicket) return;
+      setError(replyError, error.userMessage);
+    });
+  }
+
+  function renderConversation(body) {
+    var ticket = body.ticket || {};
+    var channel = TEXT.channelNames[ticket.channel] || ticket.channel || "";
+    var when = ticket.created_at ? new Date(ticket.created_at).toLocaleString("vi-VN") : "";
+    $("conv-meta").textContent = channel + " · " + when + " · " + TEXT.contact + ": " + (ticket.contact || TEXT.noContact);
+    var atEnd = convLog.scrollHeight - convLog.scrollTop - convLog.clientHeight < 40;
+    while (convLog.firstChild) convLog.removeChild(convLog.firstChild);
+    var messages = Array.isArray(body.messages) ? body.messages : [];
+    if (!messages.length) convLog.appendChild(el("li", "bot", TEXT.noMessages));
+    messages.forEach(function (m) {
+      var kind = m.from === "citizen" ? "citizen" : (m.from === "clerk" ? "clerk" : "bot");
+      var item = el("li", kind);
+      var label = kind === "citizen" ? TEXT.citizen : (kind === "clerk" ? TEXT.clerk(m.clerk) : TEXT.bot);
+      if (m.at) label += " · " + new Date(m.at * 1000).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" });
+      item.appendChild(el("span", "who-line", label));
+      item.appendChild(document.createTextNode(m.text));
+      convLog.appendChild(item);
+    });
+    var closed = ticket.status === "closed";
+    $("reply-send").disabled = closed;
+    $("conv-close").disabled = closed;
+    replyText.disabled = closed;
+    if (closed) replyStatus.textContent = TEXT.closedTicket;
+    if (atEnd || !convLog.dataset.seen) convLog.scrollTop = convLog.scrollHeight;
+    convLog.dataset.seen = "1";
+  }
+
+  $("reply-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = replyText.value.normalize ? replyText.value.normalize("NFC").trim() : replyText.value.trim();
+    if (!text) { setError(replyError, TEXT.emptyReply); return; }
+    var id = openTicket, send = $("reply-send");
+    send.disabled = true;
+    setError(replyError, "");
+    replyStatus.textContent = TEXT.sending;
+    api("api/tickets/" + id + "/reply", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: text }),
+    }).then(function (body) {
+      if (replyText.value.trim() === text) replyText.value = "";
+      replyStatus.textContent = body.message || "";
+      loadConversation();
+    }, function (error) {
+      replyStatus.textContent = "";
+      setError(replyError, error.userMessage); // the text stays in the box
+    }).then(function () { send.disabled = false; });
+  });
+
+  replyText.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      $("reply-form").requestSubmit();
+    }
+  });
+
+  $("conv-close").addEventListener("click", function () {
+    var id = openTicket, button = $("conv-close");
+    button.disabled = true;
+    button.textContent = TEXT.closing;
+    api("api/tickets/" + id + "/close", { method: "POST" }).then(function () {
+      closeConversationView();
+      loadTickets();
+    }, function (error) {
+      setError(replyError, error.userMessage);
+      loadTickets();
+    }).then(function () { button.disabled = false; button.textContent = TEXT.close; });
+  });
+
+  $("conv-hide").addEventListener("click", closeConversationView);
 
   $("refresh-tickets").addEventListener("click", loadTickets);
   setInterval(function () { if (!appView.hidden) loadTickets(); }, 30000);

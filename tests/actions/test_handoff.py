@@ -1,6 +1,8 @@
 """Handoff to a clerk: live during office hours (bot paused), callback request after hours."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from freezegun import freeze_time
 
@@ -47,6 +49,9 @@ def test_after_hours_the_bot_takes_question_and_contact():
     ticket = next(t for t in services.conversation_store().list_tickets(TICKET_CALLBACK) if t.sender_id == "night-1")
     assert ticket.contact == "0912345678" and ticket.question == "tôi cần hỏi về sổ đỏ"
     assert "07:30 Thứ Tư, 25/11/2026" in done[0]["text"]
+    code = re.search(r"Mã tra cứu của bạn: (HD-[A-Z0-9]{6})\.", done[0]["text"]).group(1)
+    assert services.conversation_store().ticket_by_access_code(code.lower().replace("-", " ")).id == ticket.id
+    assert done[0]["text"].endswith(T.HANDOFF_CALLBACK_CONTACT)
     assert slot_events(events) == {"handoff_question": None, "handoff_contact": None}
 
 
@@ -62,7 +67,7 @@ def test_invalid_contact_is_asked_again():
     from rasa_sdk.executor import CollectingDispatcher
 
     dispatcher = CollectingDispatcher()
-    result = ValidateHandoffForm().validate_handoff_contact("không có", dispatcher, make_tracker("không có"), {})
+    result = ValidateHandoffForm().validate_handoff_contact("abc", dispatcher, make_tracker("abc"), {})
     assert result == {"handoff_contact": None}
     assert dispatcher.messages[0]["text"] == T.HANDOFF_BAD_CONTACT
 
@@ -78,3 +83,23 @@ def test_closing_a_ticket_resumes_the_conversation_through_the_rasa_api(monkeypa
     assert closed.status == "closed" and calls == ["close-1"]
     assert store.active_ticket("close-1") is None
     assert store_module.close_and_resume(store, 999999) is None
+
+
+def test_the_contact_is_optional_and_the_code_is_the_way_back():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.handoff import NO_CONTACT
+
+    dispatcher = CollectingDispatcher()
+    assert ValidateHandoffForm().validate_handoff_question("hỏi về sổ đỏ", dispatcher, make_tracker("hỏi về sổ đỏ"),
+                                                           {}) == {"handoff_question": "hỏi về sổ đỏ"}
+    assert dispatcher.messages[0]["text"] == T.HANDOFF_CONTACT_OPTIONAL  # said before the form asks for a contact
+    for skip in ("không", "Không.", "ko", "bỏ qua"):
+        assert ValidateHandoffForm().validate_handoff_contact(skip, CollectingDispatcher(), make_tracker(skip), {}) == {
+            "handoff_contact": NO_CONTACT}
+    with freeze_time(local("2026-11-24 21:00:00")):
+        slots = {"handoff_question": "hỏi về sổ đỏ", "handoff_contact": NO_CONTACT}
+        done, _ = run_action(ActionSubmitHandoff(), make_tracker("không", "deny", sender="night-2", slots=slots))
+    ticket = next(t for t in services.conversation_store().list_tickets(TICKET_CALLBACK) if t.sender_id == "night-2")
+    assert ticket.contact is None
+    assert "Mã tra cứu của bạn: HD-" in done[0]["text"] and "liên hệ lại" not in done[0]["text"]

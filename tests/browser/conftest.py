@@ -28,7 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-CLERK_TOKEN = "clerk-browser-token-42"
+CLERK_NAME = "lan"
+CLERK_PASSWORD = "mat-khau-trinh-duyet-42"
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,15 @@ def page(chromium, request):
     context.close()
 
 
+def log_in(page, name: str = CLERK_NAME, password: str = CLERK_PASSWORD) -> None:
+    """Log in on the clerk page that is open in `page`."""
+    page.wait_for_selector("#login-view:not([hidden])")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.press("#password", "Enter")
+    page.wait_for_selector("#app-view:not([hidden])")
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
@@ -80,6 +90,9 @@ def knowledge_db(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('browser-kb') / 'kb.db'}"
     engine = make_engine(url)
     load_curated(engine, PROJECT_ROOT / "knowledge" / "data")
+    from handoff.accounts import AccountStore
+
+    AccountStore(engine).add_user(CLERK_NAME, "clerk", CLERK_PASSWORD)
     engine.dispose()
     return url
 
@@ -108,7 +121,7 @@ class Backend:
 def chat_backend(knowledge_db) -> Iterator[Backend]:
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.chat_backend", "--db", knowledge_db, "--clerk-token", CLERK_TOKEN],
+        [sys.executable, "-m", "tests.fakes.chat_backend", "--db", knowledge_db],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,

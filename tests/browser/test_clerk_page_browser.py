@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import CLERK_TOKEN, screenshot
+from tests.browser.conftest import CLERK_NAME, CLERK_PASSWORD, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -29,13 +29,14 @@ def test_login_search_card_checklist_and_tickets(desk_page, chat_backend, knowle
         page.goto(chat_backend.url + "/clerk/")
         page.wait_for_selector("#login-view:not([hidden])")
         assert not page.locator("#app-view").is_visible()
-        page.fill("#token", "sai-ma")
-        page.press("#token", "Enter")
+        page.fill("#name", CLERK_NAME)
+        page.fill("#password", "sai-mat-khau-1")
+        page.press("#password", "Enter")
         page.wait_for_selector("#login-error:not([hidden])")
-        assert page.inner_text("#login-error") == "Mã truy cập không đúng."
+        assert page.inner_text("#login-error") == "Tên đăng nhập hoặc mật khẩu không đúng."
 
-        page.fill("#token", CLERK_TOKEN)
-        page.press("#token", "Enter")
+        page.fill("#password", CLERK_PASSWORD)
+        page.press("#password", "Enter")
         page.wait_for_selector("#app-view:not([hidden])")
         assert page.locator("#app-view").is_visible() and not page.locator("#login-view").is_visible()
         screenshot(page, "clerk-after-login")

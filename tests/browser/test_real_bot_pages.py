@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
+from tests.fakes.staff import password_of
 from tests.browser.test_webchat_page import XSS, ask, bot_texts, user_texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-RUNNING_BOT_CLERK_TOKEN = "clerk-test-token"  # set by the running_bot fixture
 
 
 def test_citizen_walk_through_with_the_trained_bot(page, running_bot):
@@ -53,9 +53,7 @@ def test_clerk_search_on_the_real_server(chromium, running_bot):
     page.set_default_timeout(20_000)
     try:
         page.goto(running_bot.rasa_url + "/clerk/")
-        page.fill("#token", RUNNING_BOT_CLERK_TOKEN)
-        page.press("#token", "Enter")
-        page.wait_for_selector("#app-view:not([hidden])")
+        log_in(page, "lan", password_of("lan"))
         page.click("#search")
         page.keyboard.type("ket hon", delay=40)
         # Results of a finished search (not the popular list, not a half-typed query still on screen).
@@ -95,8 +93,7 @@ def test_clerk_closing_the_ticket_lets_the_bot_answer_again(page, chromium, runn
     clerk.set_default_timeout(20_000)
     try:
         clerk.goto(running_bot.rasa_url + "/clerk/")
-        clerk.fill("#token", RUNNING_BOT_CLERK_TOKEN)
-        clerk.press("#token", "Enter")
+        log_in(clerk, "lan", password_of("lan"))
         item = clerk.locator(f"#tickets li[data-ticket='{ticket.id}']")
         item.wait_for()
         screenshot(clerk, "real-bot-clerk-ticket")

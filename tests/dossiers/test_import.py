@@ -212,6 +212,11 @@ def test_clerk_sees_and_lifts_the_chat_lock_of_a_code(tmp_path, cli_env, monkeyp
     unlocked = runner.invoke(make_cli(), ["ho-so", "unlock", code.lower()])
     assert unlocked.exit_code == 0, unlocked.output
     assert f"Đã mở khóa tra cứu hồ sơ {code}: xóa 5 lần nhập sai 4 số cuối" in unlocked.output
+    from base.audit import AuditLog
+
+    [audited] = AuditLog.from_settings().entries(action="unlock")  # who unlocked which code (masked), when
+    assert audited.actor.startswith("cli:") and audited.target == "dossier:H15.50-******-**35"
+    assert audited.detail == "5 lần nhập sai, đang khoá"
     assert "không khóa (0/5" in runner.invoke(make_cli(), ["ho-so", code]).output
     assert service.lookup("citizen", code, "ip:198.51.100.1").outcome is Outcome.FOUND
     again = runner.invoke(make_cli(), ["ho-so", "unlock", code])

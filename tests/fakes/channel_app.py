@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 import uuid
 from typing import Any, Dict, List, Optional, Sequence, Set
 
@@ -54,14 +55,18 @@ class EchoAgent:
         self.received: List[UserMessage] = []
         self.paused: Set[str] = set()
         self.gate: Optional[asyncio.Event] = None  # when set, handling waits for it (proves the webhook acks first)
+        self.transcripts: Dict[str, List[Dict[str, Any]]] = {}  # what a tracker would hold, as the clerk page reads it
 
     async def handle_message(self, message: UserMessage) -> None:
         self.received.append(message)
+        log = self.transcripts.setdefault(message.sender_id, [])
+        log.append({"from": "citizen", "text": message.text or "", "at": time.time()})
         if self.gate is not None:
             await self.gate.wait()
         if message.sender_id in self.paused:
             return
         for reply in scripted_reply(message.text or ""):
+            log.append({"from": "bot", "text": reply.get("text", ""), "at": time.time()})
             await message.output_channel.send_response(message.sender_id, dict(reply))
 
     def is_ready(self) -> bool:
@@ -84,6 +89,23 @@ class SetConversationControl:
 
     async def resume(self, sender_id: str) -> None:
         self._agent.paused.discard(sender_id)
+
+
+class EchoConversations:
+    """ConversationRecord over EchoAgent.transcripts (the clerk page's view of the conversation)."""
+
+    def __init__(self, agent: EchoAgent) -> None:
+        self._agent = agent
+
+    def __call__(self, app: Any) -> "EchoConversations":
+        return self
+
+    async def transcript(self, sender_id: str) -> List[Dict[str, Any]]:
+        return list(self._agent.transcripts.get(sender_id, []))
+
+    async def add_staff_message(self, sender_id: str, text: str, staff_name: str) -> None:
+        self._agent.transcripts.setdefault(sender_id, []).append(
+            {"from": "clerk", "text": text, "clerk": staff_name, "at": time.time()})
 
 
 def build_app(channels: Sequence[InputChannel], agent: Any) -> Sanic:

@@ -1,6 +1,6 @@
 """A stand-alone Rasa-like server for browser tests: the real web chat and clerk channels in front of EchoAgent.
 
-Run as `python -m tests.fakes.chat_backend --db sqlite:///... --clerk-token T`; prints `READY <port>` once listening
+Run as `python -m tests.fakes.chat_backend --db sqlite:///...` (staff accounts live in that database); prints `READY <port>` once listening
 on 127.0.0.1:<free port>. A separate process so a test can kill it and watch the page cope with a dead server.
 """
 from __future__ import annotations
@@ -20,15 +20,20 @@ if str(PROJECT_ROOT) not in sys.path:
 from bot.channels.clerk import ClerkInput, ClerkServices  # noqa: E402
 from bot.channels.webchat import WebChatInput  # noqa: E402
 from bot.channels.webchat_identity import WebChatIdentity  # noqa: E402
-from tests.fakes.channel_app import EchoAgent, build_app  # noqa: E402
+from tests.fakes.channel_app import EchoAgent, EchoConversations, build_app  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True, help="SQLAlchemy URL of a loaded knowledge base")
-    parser.add_argument("--clerk-token", required=True)
     args = parser.parse_args()
 
+    from base.audit import AuditLog
+    from base.outbox import Outbox
+    from base.ratelimit import SlidingWindowCounter, SqlEventStore
+    from bot.channels.citizen_replies import CitizenReplies
+    from handoff.accounts import AccountStore
+    from handoff.login_limits import LoginLimiter
     from handoff.store import ConversationStore
     from knowledge.api import KnowledgeBase
     from base.db import make_engine
@@ -42,11 +47,20 @@ def main() -> None:
             agent.paused.discard(ticket.sender_id)
         return ticket
 
+    outbox = Outbox(engine)
     services = ClerkServices(
-        knowledge=lambda: KnowledgeBase(engine), tickets=lambda: ConversationStore(engine), close_and_resume=close_and_resume
+        knowledge=lambda: KnowledgeBase(engine), tickets=lambda: ConversationStore(engine), close_and_resume=close_and_resume,
+        accounts=lambda: AccountStore(engine), audit=lambda: AuditLog(engine),
+        login_limiter=lambda: LoginLimiter(SlidingWindowCounter(SqlEventStore(engine)), 10, 5, 900),
+        replies=lambda: CitizenReplies(lambda: outbox, lambda: None),
     )
     identity = WebChatIdentity(secrets.token_bytes(32))  # a fresh secret per backend: nothing written under var/
-    app = build_app([WebChatInput(identity), ClerkInput(token=args.clerk_token, services=services)], agent)
+    from bot.channels.access_codes import AccessCodeDesk
+
+    counter = SlidingWindowCounter(SqlEventStore(engine))
+    webchat = WebChatInput(identity, outbox=lambda: outbox,
+                           access_codes=AccessCodeDesk(lambda: ConversationStore(engine), lambda: counter))
+    app = build_app([webchat, ClerkInput(services=services, conversations=EchoConversations(agent))], agent)
 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -96,6 +96,9 @@ def start_zalo_bot(workdir: Path, extra_env: Optional[Dict[str, Optional[str]]] 
     with FakeZaloServer.in_thread() as zalo:
         zalo_env = bot_environment(zalo, str(workdir / "zalo_tokens.json"), OA_SECRET)
         with local_bot(workdir, knowledge, extra_env=extra_env, server_only_env=zalo_env) as servers:
+            from tests.fakes.staff import ensure_staff
+
+            ensure_staff(os.environ["DATABASE_URL"])  # the clerk page's accounts (tests/fakes/staff.py)
             yield ZaloBot(servers.rasa_url, servers.api_token, zalo, database_url=os.environ["DATABASE_URL"],
                           servers=servers)
 

@@ -45,7 +45,8 @@ def test_alembic_command_line_upgrades_heads(tmp_path):
 
 def test_env_lists_package_metadata_and_skips_only_missing_modules():
     source = (ROOT / "migrations" / "env.py").read_text(encoding="utf-8")
-    assert ('METADATA_MODULES = ["base.ratelimit", "knowledge.models", "dossiers.models", "handoff.store"]'
+    assert ('METADATA_MODULES = ["base.ratelimit", "base.audit", "base.outbox", "handoff.accounts", "knowledge.models", '
+            '"dossiers.models", "handoff.store"]'
             in source)
     assert "find_spec" in source and "except ImportError" not in source
 

@@ -193,7 +193,7 @@ def hostile_requests(count: int, host: str, seed: int = 10) -> List[Hostile]:
     def clerk_api() -> Hostile:
         target = rng.choice(["/clerk/api/tickets/1/close", "/clerk/api/tickets/99999999999999999999/close",
                              "/clerk/api/tickets/-1/close", "/clerk/logout"])
-        cookie = rng.choice(["", "thutuc_clerk=forged.1.abc", "thutuc_clerk=" + "a" * 3_000])
+        cookie = rng.choice(["", "thutuc_staff=forged.1.abc", "thutuc_staff=" + "a" * 3_000])
         headers = {**OUTSIDE, "X-Requested-With": "thutuc-clerk", **({"Cookie": cookie} if cookie else {}),
                    "Authorization": rng.choice(["Bearer wrong", "Basic eDp5", "Bearer " + "z" * 2_000])}
         return Hostile("clerk API: forged credentials", build_request("POST", target, host, b"{}", headers))
