@@ -84,13 +84,20 @@ def build_estimator(config: Dict[Text, Any]) -> Any:
                                    random_state=config["random_state"])
 
 
+def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
+    """Sublinear TF-IDF (unless `tfidf: false`) and the linear model: what the component fits on the count features."""
+    steps = [("tfidf", TfidfTransformer(sublinear_tf=True))] if config["tfidf"] else []
+    return Pipeline(steps + [("classifier", build_estimator(config))])
+
+
 class MarginSoftmaxClassifier(ClassifierMixin, BaseEstimator):
     """A margin classifier whose confidences are `softmax(decision scores / temperature)`.
 
     The temperature is the one that minimises the log-loss of out-of-fold decision scores (`folds`-fold, stratified),
     so a confidence of 0.3 means about what it means for the logistic regression. Unlike scikit-learn's
     `CalibratedClassifierCV` (one sigmoid per class, then normalised), one temperature for all classes keeps the
-    ranking of the decision scores, and the fitted model is a single estimator, as fast to apply as the uncalibrated one.
+    ranking of the decision scores, and the fitted model is a single estimator, as fast to apply as the uncalibrated
+    one.
     """
 
     def __init__(self, estimator: Any = None, folds: int = 3, random_state: Optional[int] = 42) -> None:
@@ -182,8 +189,7 @@ class TfidfLinearClassifier(LogisticRegressionClassifier):
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
-        steps = [("tfidf", TfidfTransformer(sublinear_tf=True))] if self.config["tfidf"] else []
-        self.clf = Pipeline(steps + [("classifier", build_estimator(self.config))])
+        self.clf = build_pipeline(self.config)
 
     @classmethod
     def load(
