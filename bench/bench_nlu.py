@@ -76,7 +76,7 @@ def _pyvi_config() -> Path:
 
 
 VARIANTS = {
-    "ours": Variant("ours", "ours (config.yml: underthesea, TF-IDF logistic regression)", _product_config),
+    "ours": Variant("ours", "ours (config.yml: underthesea, TF-IDF linear classifier)", _product_config),
     "stock": Variant("stock", "stock `rasa init` 3.6 (whitespace, DIET, TED)", _stock_config),
     "pyvi": Variant("pyvi", "ours with pyvi tokenizer", _pyvi_config),
 }

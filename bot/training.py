@@ -41,12 +41,12 @@ def model_path_for(hash_: str) -> Path:
     return MODELS_DIR / f"thutuc-{hash_}.tar.gz"
 
 
-def export_procedure_lookup() -> None:
-    """Regenerate the NLU lookup table of procedure aliases from the curated knowledge base."""
+def export_procedure_lookup(target: Path = GENERATED_LOOKUP) -> None:
+    """Regenerate the NLU lookup table of procedure aliases from the curated knowledge base (into `target`)."""
     thutuc = [sys.executable, "-m", "bot.cli"]
     env = rasa_environment()
     subprocess.run(thutuc + ["kb", "load"], cwd=PROJECT_ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(thutuc + ["kb", "export-nlu", str(GENERATED_LOOKUP)], cwd=PROJECT_ROOT, env=env, check=True)
+    subprocess.run(thutuc + ["kb", "export-nlu", str(target)], cwd=PROJECT_ROOT, env=env, check=True)
 
 
 def ensure_model(force: bool = False, quiet: bool = False) -> Path:

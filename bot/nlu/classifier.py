@@ -1,12 +1,15 @@
-"""Intent classifier: Rasa's logistic regression with TF-IDF weighting and a configurable regularisation.
+"""Intent classifier: a linear model over sublinear TF-IDF of the pipeline's count features, chosen by config.
 
-Short chat messages share many function words ("cho", "hỏi", "ạ"); sublinear TF-IDF lowers their weight and a weaker
-regularisation lets the rarer, decisive n-grams count. Measured on the held-out set in docs/benchmarks.md.
+Short chat messages share many function words ("cho", "hỏi", "ạ"); sublinear TF-IDF lowers their weight so that the
+rarer, decisive n-grams count. The linear model is `model: logreg | linearsvc | sgd`, compared by cross-validation in
+bench/bench_classifier_cv.py (docs/benchmarks.md, "Classifier comparison"). The margin models (LinearSVC, SGD) have
+no probabilities of their own, but the FallbackClassifier reads confidences: they get a softmax of their decision
+scores with one temperature fitted on out-of-fold scores (`MarginSoftmaxClassifier`), which keeps their ranking.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext
@@ -17,29 +20,168 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from scipy import sparse
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.feature_extraction.text import TfidfTransformer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 logger = logging.getLogger(__name__)
+
+MODELS = ("logreg", "linearsvc", "sgd")
 
 # The only types our persisted pipeline contains; nothing else is trusted when loading.
 _TRUSTED_TYPES = [
     "sklearn.pipeline.Pipeline",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.svm._classes.LinearSVC",
+    "sklearn.linear_model._stochastic_gradient.SGDClassifier",
+    "bot.nlu.classifier.MarginSoftmaxClassifier",
     "scipy.sparse._csr.csr_matrix",  # TfidfTransformer keeps its idf weights as a sparse diagonal
 ]
 
 
+def build_estimator(config: Dict[Text, Any]) -> Any:
+    """The scikit-learn classifier `config["model"]` names, with `predict_proba` and `decision_function`.
+
+    Shared by the component and bench/bench_classifier_cv.py, so the comparison measures what is deployed.
+    """
+    model = config.get("model", "logreg")
+    if model == "logreg":
+        return LogisticRegression(
+            C=float(config["C"]),
+            solver=config.get("solver", "lbfgs"),
+            max_iter=config["max_iter"],
+            class_weight=config["class_weight"],
+            tol=config["tol"],
+            random_state=config["random_state"],
+        )
+    if model == "linearsvc":
+        margin: Any = LinearSVC(
+            C=float(config["C"]),
+            max_iter=config["max_iter"],
+            class_weight=config["class_weight"],
+            tol=config["tol"],
+            random_state=config["random_state"],
+        )
+    elif model == "sgd":
+        margin = SGDClassifier(
+            loss=config.get("loss", "hinge"),
+            alpha=float(config["alpha"]),
+            max_iter=config["max_iter"],
+            class_weight=config["class_weight"],
+            tol=config["tol"],
+            random_state=config["random_state"],
+        )
+    else:
+        raise ValueError(f"unknown classifier model {model!r}: choose one of {', '.join(MODELS)}")
+    return MarginSoftmaxClassifier(margin, folds=config.get("calibration_folds", 3),
+                                   random_state=config["random_state"])
+
+
+def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
+    """Sublinear TF-IDF (unless `tfidf: false`) and the linear model: what the component fits on the count features."""
+    steps = [("tfidf", TfidfTransformer(sublinear_tf=True))] if config["tfidf"] else []
+    return Pipeline(steps + [("classifier", build_estimator(config))])
+
+
+class MarginSoftmaxClassifier(ClassifierMixin, BaseEstimator):
+    """A margin classifier whose confidences are `softmax(decision scores / temperature)`.
+
+    The temperature is the one that minimises the log-loss of out-of-fold decision scores (`folds`-fold, stratified),
+    so a confidence of 0.3 means about what it means for the logistic regression. Unlike scikit-learn's
+    `CalibratedClassifierCV` (one sigmoid per class, then normalised), one temperature for all classes keeps the
+    ranking of the decision scores, and the fitted model is a single estimator, as fast to apply as the uncalibrated
+    one.
+    """
+
+    def __init__(self, estimator: Any = None, folds: int = 3, random_state: Optional[int] = 42) -> None:
+        self.estimator = estimator
+        self.folds = folds
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> "MarginSoftmaxClassifier":
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError("at least two intents are needed to train a classifier")
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.n_features_in_ = self.estimator_.n_features_in_
+        scores = self._out_of_fold_scores(X, y)
+        target = np.searchsorted(self.classes_, y)
+        self.temperature_ = _fit_temperature(scores, target) if scores is not None else 1.0
+        return self
+
+    def _out_of_fold_scores(self, X: Any, y: np.ndarray) -> Optional[np.ndarray]:
+        smallest = np.unique(y, return_counts=True)[1].min()
+        folds = min(self.folds, smallest)
+        if folds < 2:
+            return None  # an intent with a single example: no out-of-fold score for it, keep temperature 1
+        scores = np.empty((len(y), len(self.classes_)))
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        for train, test in splitter.split(np.zeros(len(y)), y):
+            fold = clone(self.estimator).fit(X[train], y[train])
+            scores[test] = _scores_by_class(fold, X[test], self.classes_)
+        return scores
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        return _scores_by_class(self.estimator_, X, self.classes_)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return np.exp(log_softmax(self.decision_function(X) / self.temperature_, axis=1))
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+    @property
+    def coef_(self) -> np.ndarray:  # where `_store_weights_for_prediction` finds the weights
+        return self.estimator_.coef_
+
+    @coef_.setter
+    def coef_(self, value: np.ndarray) -> None:
+        self.estimator_.coef_ = value
+
+
+def _scores_by_class(estimator: Any, X: Any, classes: np.ndarray) -> np.ndarray:
+    """Decision scores in the columns of `classes`; a class the estimator never saw gets the row's lowest score."""
+    raw = estimator.decision_function(X)
+    if raw.ndim == 1:  # two classes: scikit-learn returns the score of the second one
+        raw = np.column_stack([-raw, raw])
+    if len(estimator.classes_) == len(classes):
+        return raw
+    scores = np.repeat(raw.min(axis=1, keepdims=True), len(classes), axis=1)
+    scores[:, np.searchsorted(classes, estimator.classes_)] = raw
+    return scores
+
+
+def _fit_temperature(scores: np.ndarray, target: np.ndarray) -> float:
+    """The temperature minimising the mean log-loss of `softmax(scores / T)`; searched on log T."""
+    rows = np.arange(len(target))
+
+    def loss(log_t: float) -> float:
+        return -float(log_softmax(scores / np.exp(log_t), axis=1)[rows, target].mean())
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-7.0, 5.0), method="bounded").x))
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
+class TfidfLinearClassifier(LogisticRegressionClassifier):
+    """Rasa's logistic-regression component with TF-IDF weighting and the linear model of `build_estimator`."""
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
             **LogisticRegressionClassifier.get_default_config(),
-            "C": 300.0,
+            "model": "logreg",  # logreg | linearsvc | sgd: chosen by cross-validation (docs/benchmarks.md)
+            "C": 300.0,  # inverse regularisation of logreg and linearsvc
+            "alpha": 1e-4,  # regularisation of sgd
+            "loss": "hinge",  # loss of sgd
+            "calibration_folds": 3,  # out-of-fold scores for the temperature of linearsvc and sgd
             "max_iter": 2000,
             "tfidf": True,
             "class_weight": None,  # "balanced" or None; chosen by cross-validation (docs/benchmarks.md)
@@ -47,16 +189,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
-        regression = LogisticRegression(
-            C=float(self.config["C"]),
-            solver=self.config["solver"],
-            max_iter=self.config["max_iter"],
-            class_weight=self.config["class_weight"],
-            tol=self.config["tol"],
-            random_state=self.config["random_state"],
-        )
-        steps = [("tfidf", TfidfTransformer(sublinear_tf=True))] if self.config["tfidf"] else []
-        self.clf = Pipeline(steps + [("regression", regression)])
+        self.clf = build_pipeline(self.config)
 
     @classmethod
     def load(
@@ -66,7 +199,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "TfidfLogisticRegressionClassifier":
+    ) -> "TfidfLinearClassifier":
         import skops.io as sio
 
         component = cls(config, execution_context.node_name, model_storage, resource)
@@ -120,9 +253,9 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         Row-major weights make SciPy copy the whole (features × intents) matrix for every message it classifies
         (about a millisecond per message with our vocabulary); the values and the predictions are unchanged.
         """
-        regression = self.clf.steps[-1][1]
-        if hasattr(regression, "coef_"):
-            regression.coef_ = np.asfortranarray(regression.coef_)
+        model = self.clf.steps[-1][1]
+        if hasattr(model, "coef_"):
+            model.coef_ = np.asfortranarray(model.coef_)
 
 
 def _sentence_features(message: Message) -> List[Any]:
@@ -134,7 +267,7 @@ class LeanTfidf:
     """`TfidfTransformer.transform` of a fitted transformer, for the few rows of one message.
 
     scikit-learn validates its input and multiplies by a sparse diagonal matrix on every call, which cost more than
-    the logistic regression itself; this scales the stored values in place. Same values (tests/nlu/test_classifier.py).
+    the linear model itself; this scales the stored values in place. Same values (tests/nlu/test_classifier.py).
     """
 
     def __init__(self, fitted: TfidfTransformer) -> None:

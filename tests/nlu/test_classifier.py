@@ -1,17 +1,17 @@
-"""The classifier's fast prediction path gives scikit-learn's and Rasa's numbers."""
+"""The classifier's fast prediction path gives scikit-learn's and Rasa's numbers; each selectable model works."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 
-from bot.nlu.classifier import LeanTfidf, TfidfLogisticRegressionClassifier
+from bot.nlu.classifier import MODELS, LeanTfidf, MarginSoftmaxClassifier, TfidfLinearClassifier, build_estimator
 
 RNG = np.random.default_rng(7)
 
@@ -45,7 +45,7 @@ def _message(seed: int) -> Message:
 
 def test_feature_matrix_is_rasas():
     messages = [_message(seed) for seed in range(4)]
-    component = TfidfLogisticRegressionClassifier.__new__(TfidfLogisticRegressionClassifier)
+    component = TfidfLinearClassifier.__new__(TfidfLinearClassifier)
     ours = component._create_X(messages)
     rasa = LogisticRegressionClassifier._create_X(component, messages)
     assert ours.shape == rasa.shape == (4, 4 + 30 + 50 + 3)
@@ -60,3 +60,97 @@ def test_column_major_weights_predict_the_same():
     model.coef_ = np.asfortranarray(model.coef_)
     assert model.coef_.T.flags["C_CONTIGUOUS"]
     assert np.allclose(model.predict_proba(X), expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The selectable linear models (config `model`)
+
+def _separable(rows: int = 240, columns: int = 60, classes: int = 4):
+    """Count-like features where each class prefers its own block of columns, plus noise."""
+    y = RNG.integers(0, classes, size=rows)
+    dense = RNG.poisson(0.1, size=(rows, columns)).astype(float)
+    block = columns // classes
+    for row, label in enumerate(y):
+        dense[row, label * block:(label + 1) * block] += RNG.poisson(0.6, size=block)
+    return sparse.csr_matrix(dense), np.array([f"intent_{k}" for k in y])
+
+
+def _config(model: str, **overrides) -> dict:
+    config = {**TfidfLinearClassifier.get_default_config(), "model": model}
+    config["C"] = 1.0 if model == "linearsvc" else config["C"]
+    return {**config, **overrides}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_each_model_fits_predicts_and_gives_confidences_that_rank_like_its_scores(model):
+    X, y = _separable()
+    estimator = build_estimator(_config(model)).fit(X[:180], y[:180])
+    predicted = estimator.predict(X[180:])
+    assert np.mean(predicted == y[180:]) > 0.8
+    probabilities = estimator.predict_proba(X[180:])
+    scores = estimator.decision_function(X[180:])
+    assert probabilities.shape == scores.shape == (60, 4)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert np.all(probabilities >= 0)
+    assert np.array_equal(np.argsort(-probabilities, axis=1, kind="stable"), np.argsort(-scores, axis=1, kind="stable"))
+    assert np.array_equal(estimator.classes_[probabilities.argmax(axis=1)], predicted)
+
+
+@pytest.mark.parametrize("model", ["linearsvc", "sgd"])
+def test_margin_models_get_a_fitted_temperature(model):
+    X, y = _separable()
+    estimator = build_estimator(_config(model)).fit(X, y)
+    assert isinstance(estimator, MarginSoftmaxClassifier)
+    assert 0 < estimator.temperature_ and estimator.temperature_ != 1.0
+    # the confidences are the softmax of the scores at that temperature
+    scores = estimator.decision_function(X[:5]) / estimator.temperature_
+    expected = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    assert np.allclose(estimator.predict_proba(X[:5]), expected)
+
+
+def test_margin_model_with_a_class_missing_from_a_calibration_fold():
+    X, y = _separable(rows=60)
+    y[:2] = "rare"  # two examples: present in only some of the three calibration folds' training parts
+    estimator = build_estimator(_config("linearsvc")).fit(X, y)
+    assert "rare" in estimator.classes_
+    assert np.allclose(estimator.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_unknown_model_is_refused():
+    with pytest.raises(ValueError, match="linearsvc"):
+        build_estimator({**_config("logreg"), "model": "forest"})
+
+
+def _intent_messages(X: sparse.csr_matrix, y: np.ndarray) -> list:
+    messages = []
+    for row, label in zip(X, y):
+        message = Message(data={TEXT: "x", INTENT: label})
+        message.add_features(Features(sparse.coo_matrix(row), FEATURE_TYPE_SENTENCE, TEXT, "CountVectorsFeaturizer"))
+        messages.append(message)
+    return messages
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_component_trains_persists_loads_and_classifies(model, tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    X, y = _separable()
+    storage, resource = LocalModelStorage(tmp_path), Resource("classifier")
+    context = ExecutionContext(GraphSchema({}), node_name="classifier")
+    config = _config(model)
+    trained = TfidfLinearClassifier.create(config, storage, resource, context)
+    trained.train(TrainingData(training_examples=_intent_messages(X[:180], y[:180])))
+    loaded = TfidfLinearClassifier.load(config, storage, resource, context)  # refuses any untrusted type
+
+    test = _intent_messages(X[180:], y[180:])
+    expected = trained.clf.predict_proba(trained._create_X(test))
+    loaded.process(test)
+    for message, row in zip(test, expected):
+        ranking = message.get("intent_ranking")
+        assert message.get("intent")["name"] == trained.clf.classes_[row.argmax()]
+        assert np.isclose(ranking[0]["confidence"], row.max())
+        assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+    assert np.mean([m.get("intent")["name"] == label for m, label in zip(test, y[180:])]) > 0.8
