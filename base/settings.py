@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     # Largest request body the Rasa server buffers (Sanic's own variable name); larger bodies get 413.
     request_max_bytes: int = Field(64 * 1024, env="SANIC_REQUEST_MAX_SIZE")
     # --- end public surface ---
+    # --- fleet (issue 11: replicas behind nginx, deliveries recovered from a dead replica) ---
+    # This replica's name in the `X-Thutuc-Replica` response header and the logs (unset: no header; the host name
+    # names the process for in-flight Zalo deliveries). nginx logs it (deploy/nginx/thutuc.conf), never forwards it.
+    replica_name: Optional[str] = Field(None, env="THUTUC_REPLICA_NAME")
+    # How long a replica may stay silent before another one takes over the Zalo deliveries it had accepted.
+    replica_heartbeat_s: float = Field(10.0, env="THUTUC_REPLICA_HEARTBEAT_SECONDS")
+    # --- end fleet ---
 
     class Config:
         case_sensitive = False
