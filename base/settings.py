@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     replica_name: Optional[str] = Field(None, env="THUTUC_REPLICA_NAME")
     # How long a replica may stay silent before another one takes over the Zalo deliveries it had accepted.
     replica_heartbeat_s: float = Field(10.0, env="THUTUC_REPLICA_HEARTBEAT_SECONDS")
+    # Where `thutuc serve rasa` sends custom actions (unset: http://127.0.0.1:ACTION_PORT/webhook).
+    action_url: Optional[str] = Field(None, env="THUTUC_ACTION_URL")
     # --- end fleet ---
 
     class Config:

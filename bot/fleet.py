@@ -22,6 +22,7 @@ from base.settings import PROJECT_ROOT, Settings
 from bot.endpoints import render_endpoints
 from bot.local_bot import _environment, free_port
 from bot.nginx_site import LoopbackNginx
+from bot.serve_cli import rasa_command
 from bot.servers import ServerStartError, _answers
 from bot.training import rasa_environment
 
@@ -90,13 +91,11 @@ class Fleet:
                                       [python, "-m", "bot.action_server", "--port", str(action_port)], env)
             for index in range(1, self.replicas + 1):
                 port = free_port()
-                self.rasa.append(self._spawn(
-                    f"rasa-{index}", port,
-                    [python, "-m", "bot.rasa_server", "run", "--model", str(self.model), "--enable-api",
-                     f"--auth-token={self.api_token}", "--interface", "127.0.0.1", "--port", str(port),
-                     "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
-                    {**env, "THUTUC_REPLICA_NAME": f"rasa-{index}", "RASA_URL": f"http://127.0.0.1:{port}"},
-                ))
+                replica_env = {**env, "THUTUC_REPLICA_NAME": f"rasa-{index}", "RASA_PORT": str(port),
+                               "THUTUC_BIND_HOST": "127.0.0.1", "RASA_URL": f"http://127.0.0.1:{port}"}
+                with _environment({k: replica_env[k] for k in ("RASA_PORT", "THUTUC_BIND_HOST", "RASA_API_TOKEN")}):
+                    command = rasa_command(Settings(), self.model, endpoints)  # what `thutuc serve rasa` runs
+                self.rasa.append(self._spawn(f"rasa-{index}", port, command, replica_env))
             self._wait_ready(timeout_s)
             if self.with_nginx:
                 # Its own directory under /tmp: nginx runs unprivileged and must reach it (pytest's are 0700).

@@ -5,7 +5,6 @@ so they route exactly as production does; only listen addresses, replica list, c
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -20,23 +19,24 @@ SITE = PROJECT_ROOT / "deploy" / "nginx" / "thutuc.conf"
 NGINX = "/usr/sbin/nginx"
 UNPRIVILEGED_USER = "nobody"
 
-_UPSTREAM_SERVER = re.compile(r"^(\s*)server 127\.0\.0\.1:\d+ (max_fails=\S+ fail_timeout=\S+);\n", re.MULTILINE)
+REPLICAS_INCLUDE = "include /etc/nginx/thutuc-replicas.conf;"
+REPLICA_OPTIONS = "max_fails=1 fail_timeout=10s"
 
 
 class NginxError(RuntimeError):
     pass
 
 
-def render_site(site_text: str, replica_ports: Sequence[int], https_port: int, http_port: int,
+def replicas_file(replica_ports: Sequence[int]) -> str:
+    """The replica list, as deploy/nginx/thutuc-replicas.conf writes it for a host, for these ports."""
+    return "".join(f"server 127.0.0.1:{port} {REPLICA_OPTIONS};\n" for port in replica_ports)
+
+
+def render_site(site_text: str, replicas: Path, https_port: int, http_port: int,
                 cert: Path, key: Path, log_dir: Path, webroot: Path) -> str:
-    """The site with loopback listeners, these replicas, this certificate and these log paths."""
-    servers = list(_UPSTREAM_SERVER.finditer(site_text))
-    if not servers:
-        raise NginxError("no `server 127.0.0.1:PORT …;` line in the site's upstream")
-    indent, options = servers[0].group(1), servers[0].group(2)
-    replicas = "".join(f"{indent}server 127.0.0.1:{port} {options};\n" for port in replica_ports)
-    text = site_text[:servers[0].start()] + replicas + site_text[servers[-1].end():]
+    """The site with loopback listeners, this replica list, this certificate and these log paths."""
     replacements = [
+        (REPLICAS_INCLUDE, f"include {replicas};"),
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
         ("listen [::]:443 ssl http2;\n", ""),
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
@@ -46,6 +46,7 @@ def render_site(site_text: str, replica_ports: Sequence[int], https_port: int, h
         ("/var/log/nginx/", f"{log_dir}/"),
         ("/var/www/letsencrypt", str(webroot)),
     ]
+    text = site_text
     for old, new in replacements:
         if old not in text:
             raise NginxError(f"the site no longer contains {old.strip()!r}; update bot/nginx_site.py")
@@ -106,7 +107,9 @@ class LoopbackNginx:
         for sub in ("logs", "temp", "tls", "webroot"):
             (self.prefix / sub).mkdir(parents=True, exist_ok=True)
         self.cert, self.key = self_signed_certificate(self.prefix / "tls")
-        site = render_site(SITE.read_text(encoding="utf-8"), self.replica_ports, self.https_port, self.http_port,
+        replicas = self.prefix / "thutuc-replicas.conf"
+        replicas.write_text(replicas_file(self.replica_ports), encoding="utf-8")
+        site = render_site(SITE.read_text(encoding="utf-8"), replicas, self.https_port, self.http_port,
                            self.cert, self.key, self.prefix / "logs", self.prefix / "webroot")
         self.site = self.prefix / "thutuc.conf"
         self.site.write_text(site, encoding="utf-8")
