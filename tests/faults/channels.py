@@ -32,10 +32,30 @@ def rest(bot: ZaloBot, sender: str, text: str, timeout: float = 30) -> List[str]
     return [m.get("text", "") for m in response.json()]
 
 
+_WEB_TOKENS: Dict[str, str] = {}  # test sender name → the identity the server issued for it
+
+
+def web_conversation_id(sender: str) -> str:
+    """Rasa's conversation id of the web chat conversation named `sender` (after its first message)."""
+    from bot.channels.webchat_identity import SENDER_PREFIX
+
+    return SENDER_PREFIX + _WEB_TOKENS[sender].split(".")[1]
+
+
+def rest_conversation_id(sender: str) -> str:
+    from bot.channels.rest import SENDER_PREFIX
+
+    return SENDER_PREFIX + sender
+
+
 def webchat(bot: ZaloBot, sender: str, text: str, timeout: float = 30) -> List[str]:
-    response = requests.post(f"{bot.rasa_url}/chat/webhook", json={"sender": sender, "message": text},
+    """One web chat message of the conversation named `sender`: the server issues the identity on the first message
+    (bot/channels/webchat_identity.py) and the token is sent back with every later one, as the page does."""
+    headers = {"X-Chat-Session": _WEB_TOKENS[sender]} if sender in _WEB_TOKENS else {}
+    response = requests.post(f"{bot.rasa_url}/chat/webhook", json={"message": text}, headers=headers,
                              timeout=timeout)
     assert response.status_code == 200, response.text
+    _WEB_TOKENS[sender] = response.headers["X-Chat-Session"]
     return [m.get("text", "") for m in response.json()]
 
 

@@ -8,8 +8,8 @@ import requests
 
 from bot.channels import texts
 from tests.faults.channels import (
-    FEE_FOLLOW_UP as FOLLOW_UP, MARRIAGE, MARRIAGE_QUESTION as QUESTION, new_web_sender, new_zalo_user, rest, webchat,
-    zalo,
+    FEE_FOLLOW_UP as FOLLOW_UP, MARRIAGE, MARRIAGE_QUESTION as QUESTION, new_web_sender, new_zalo_user, rest,
+    rest_conversation_id, web_conversation_id, webchat, zalo,
 )
 from tests.fakes.zalo_bot import start_zalo_bot
 
@@ -38,11 +38,12 @@ def test_tracker_database_stopped_and_restarted(bot, own_postgres):
         "web chat": lambda text: webchat(bot, web_sender, text),
         "Zalo": lambda text: zalo(bot, zalo_user, text, tracker_readable=postgres_up[0]),
     }
-    conversation_ids = {"REST": rest_sender, "web chat": "web-" + web_sender, "Zalo": zalo_user}
     postgres_up = [True]
 
     for channel, send in ask.items():
         assert MARRIAGE in "\n".join(send(QUESTION)), channel
+    conversation_ids = {"REST": rest_conversation_id(rest_sender), "web chat": web_conversation_id(web_sender),
+                        "Zalo": zalo_user}
     before = {channel: stored_events(bot, sender) for channel, sender in conversation_ids.items()}
 
     postgres.stop()
