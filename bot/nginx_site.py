@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -142,12 +143,10 @@ class LoopbackNginx:
 
     def start(self, timeout_s: float = 10.0) -> "LoopbackNginx":
         self.test_config()
-        self._process = subprocess.Popen(self._command("-g", "daemon off;"), stdout=subprocess.DEVNULL,
-                                         stderr=open(self.prefix / "logs" / "stderr.log", "ab"),
-                                         start_new_session=True)
+        with open(self.prefix / "logs" / "stderr.log", "ab") as stderr:
+            self._process = subprocess.Popen(self._command("-g", "daemon off;"), stdout=subprocess.DEVNULL,
+                                             stderr=stderr, start_new_session=True)
         deadline = time.monotonic() + timeout_s
-        import socket
-
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise NginxError((self.prefix / "logs" / "stderr.log").read_text(errors="replace")[-2000:])
