@@ -155,13 +155,14 @@ def test_a_replica_dies_mid_conversation(fleet, fake_zalo, fleet_dependencies):
     reply = zalo.post(follow_up)
     killer.join(timeout=30)
     assert not fleet.replica(home).alive
-    # Zalo retries a delivery it got no 200 for, and may retry one whose 200 it missed: retry either way.
-    retries = 0 if reply is not None and reply.status_code == 200 else 1
+    # Zalo retries a delivery it got no 200 for (the replica may die before its 200) and may retry one whose 200 it
+    # missed: retry either way.
+    print("first delivery of the follow-up:", reply.status_code if reply is not None else "no answer")
     retry = zalo.post(follow_up)
     assert retry is not None and retry.status_code == 200
     answer = "\n".join(zalo.wait_for_text(user, before, "Lệ phí", timeout_s=60))
     assert BIRTH in answer, answer  # the procedure named before the death: the context was kept
-    assert served(fleet, "/webhooks/zalo/webhook", mark, 1 + retries + 1)[-1] == ("200", other)
+    assert served(fleet, "/webhooks/zalo/webhook", mark, 2)[-1] == ("200", other)
     # The original delivery, retried once more later, is not answered again; neither is the first question.
     assert zalo.post(follow_up).status_code == 200
     assert zalo.post(first).status_code == 200
@@ -173,7 +174,6 @@ def test_a_replica_dies_mid_conversation(fleet, fake_zalo, fleet_dependencies):
     events = tracker(fleet, other, user)
     said = [e.get("message_id") for e in events if e.get("event") == "user"]
     assert said == [first["message"]["msg_id"], second["message"]["msg_id"], follow_up["message"]["msg_id"]]
-    assert retries in (0, 1)
 
     # The web chat conversation continues on the other replica, with its context.
     mark_web = log_mark(fleet)
