@@ -30,6 +30,15 @@ class KeyStore(Protocol):
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         """Store (or overwrite) `key`."""
 
+    async def replace_if(self, key: str, expected: str, value: str, ttl_s: int) -> bool:
+        """Overwrite `key` with `value` only while it still holds `expected`; True when this call replaced it."""
+
+    async def delete(self, key: str) -> None:
+        """Remove `key` (no error when absent)."""
+
+    async def keys(self, prefix: str) -> list[str]:
+        """Live keys starting with `prefix` (for small namespaces only: Redis scans for them)."""
+
     async def close(self) -> None:
         """Release connections."""
 
@@ -73,6 +82,18 @@ class InMemoryKeyStore:
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         self._store(key, value, ttl_s)
 
+    async def replace_if(self, key: str, expected: str, value: str, ttl_s: int) -> bool:
+        if self._live(key) != expected:
+            return False
+        self._store(key, value, ttl_s)
+        return True
+
+    async def delete(self, key: str) -> None:
+        self.discard(key)
+
+    async def keys(self, prefix: str) -> list[str]:
+        return [key for key in list(self._entries) if key.startswith(prefix) and self._live(key) is not None]
+
     async def close(self) -> None:
         self._entries.clear()
 
@@ -102,11 +123,34 @@ class RedisKeyStore:
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         await self._redis.set(self._prefix + key, value, ex=ttl_s)
 
+    # Compare-and-set in one step on the server: two replicas never both replace the same value.
+    _REPLACE_IF = (
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+        "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0"
+    )
+
+    async def replace_if(self, key: str, expected: str, value: str, ttl_s: int) -> bool:
+        return bool(await self._redis.eval(self._REPLACE_IF, 1, self._prefix + key, expected, value, int(ttl_s)))
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    async def keys(self, prefix: str) -> list[str]:
+        found = []
+        async for raw in self._redis.scan_iter(match=self._prefix + _glob_escape(prefix) + "*", count=500):
+            name = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            found.append(name[len(self._prefix):])
+        return found
+
     async def close(self) -> None:
         await self._redis.close()
 
     def may_have_missed_writes(self) -> bool:
         return False
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
 def redis_errors() -> tuple[type[BaseException], ...]:
@@ -188,6 +232,40 @@ class ResilientKeyStore:
                 self._local.discard(key)
                 return
         await self._local.put(key, value, ttl_s)
+
+    async def replace_if(self, key: str, expected: str, value: str, ttl_s: int) -> bool:
+        if await self._local.get(key) is not None:
+            return await self._local.replace_if(key, expected, value, ttl_s)
+        if self._outage.should_try():
+            try:
+                replaced = await self._shared.replace_if(key, expected, value, ttl_s)
+            except self._errors as error:
+                self._outage.failed(error)
+            else:
+                self._outage.succeeded()
+                return replaced
+        return False  # unknown here and Redis unreachable: nothing to replace
+
+    async def delete(self, key: str) -> None:
+        self._local.discard(key)
+        if self._outage.should_try():
+            try:
+                await self._shared.delete(key)
+            except self._errors as error:
+                self._outage.failed(error)
+            else:
+                self._outage.succeeded()
+
+    async def keys(self, prefix: str) -> list[str]:
+        found = set(await self._local.keys(prefix))
+        if self._outage.should_try():
+            try:
+                found.update(await self._shared.keys(prefix))
+            except self._errors as error:
+                self._outage.failed(error)
+            else:
+                self._outage.succeeded()
+        return sorted(found)
 
     async def close(self) -> None:
         await self._shared.close()

@@ -140,6 +140,16 @@ class Settings(BaseSettings):
     chat_poll_s: float = Field(25.0, env="THUTUC_CHAT_POLL_SECONDS")
     # --- end staff accounts ---
 
+    # --- fleet (issue 11: replicas behind nginx, deliveries recovered from a dead replica) ---
+    # This replica's name in the `X-Thutuc-Replica` response header and the logs (unset: no header; the host name
+    # names the process for in-flight Zalo deliveries). nginx logs it (deploy/nginx/thutuc.conf), never forwards it.
+    replica_name: Optional[str] = Field(None, env="THUTUC_REPLICA_NAME")
+    # How long a replica may stay silent before another one takes over the Zalo deliveries it had accepted.
+    replica_heartbeat_s: float = Field(10.0, env="THUTUC_REPLICA_HEARTBEAT_SECONDS")
+    # Where `thutuc serve rasa` sends custom actions (unset: http://127.0.0.1:ACTION_PORT/webhook).
+    action_url: Optional[str] = Field(None, env="THUTUC_ACTION_URL")
+    # --- end fleet ---
+
     class Config:
         case_sensitive = False
 

@@ -110,6 +110,7 @@ def snapshot_training_data(existing: Optional[Path] = None) -> Path:
         digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     target = WORK_DIR / f"data-{digest.hexdigest()[:12]}"
     if not target.exists():
+        WORK_DIR.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/bench/ yet
         staging = Path(tempfile.mkdtemp(prefix="snapshot-", dir=WORK_DIR))
         for path in files:
             destination = staging / path.relative_to(PROJECT_ROOT)

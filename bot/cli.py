@@ -13,6 +13,7 @@ import click
 # Modules that add subcommands to `thutuc`. Each exposes `register(cli: click.Group) -> None`.
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.model_cli",
+    "bot.serve_cli",
     "knowledge.cli",
     "dossiers.cli",
     "handoff.cli",

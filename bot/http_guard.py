@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from base.settings import Settings, get_settings
+from bot.replica import add_replica_header
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ def harden_app(app: Sanic, settings: Settings) -> Sanic:
     app.signal("http.lifecycle.read_head")(check_request_head)
     app.signal("http.routing.before")(refuse_foreign_requests)
     app.error_handler.add(Exception, generic_error)
+    add_replica_header(app, settings)
     return app
 
 

@@ -12,6 +12,12 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "==> Cài nginx cho kiểm thử cụm máy chủ (tests/fleet)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
+
 echo "==> Huấn luyện mô hình (bỏ qua nếu dữ liệu không đổi)"
 .venv/bin/thutuc train
 

@@ -58,6 +58,14 @@ class RasaConversationControl:
         tracker = await agent.processor.get_tracker(sender_id)
         return tracker.is_paused()
 
+    async def has_message(self, sender_id: str, message_id: str) -> bool:
+        """True when the stored conversation holds a user message with this channel message id."""
+        agent = self._agent()
+        if agent is None:
+            return False
+        tracker = await agent.processor.get_tracker(sender_id)
+        return any(getattr(event, "message_id", None) == message_id for event in tracker.events)
+
     async def resume(self, sender_id: str) -> None:
         agent = self._agent()
         if agent is None:

@@ -22,7 +22,7 @@ from bot.channels import texts
 from bot.channels.conversation_control import ConversationControl, RasaConversationControl
 from base.clients import CLIENT_METADATA_KEY, ClientKeys
 from base.keystore import KeyStore, key_store_from_settings
-from bot.channels.dedupe import DELIVERY_TTL_S, DeliveryDeduplicator
+from bot.channels.dedupe import DELIVERY_TTL_S, Claim, DeliveryLedger
 from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
 from bot.channels.user_text import bounded_text
 from bot.channels.zalo_client import SendResult, ZaloClient, ZaloOAuthClient, masked_user_id
@@ -30,6 +30,7 @@ from bot.channels.zalo_format import MAX_BUTTONS, build_button_message, split_te
 from bot.channels.zalo_signature import body_timestamp, signature_is_valid
 from bot.channels.zalo_state import OfferedOptions, SentMessageRegistry
 from bot.channels.zalo_tokens import TokenManager, bootstrap_tokens_from_settings, token_store_from_settings
+from bot.replica import process_identity
 from bot.tracker_store import TrackerStoreUnavailable
 from base.privacy import install_log_masking
 from base.settings import Settings, get_settings
@@ -128,6 +129,7 @@ class ZaloInput(InputChannel):
         control_factory: ControlFactory = RasaConversationControl,
         max_body_bytes: int = MAX_WEBHOOK_BODY_BYTES,
         client_keys: Optional[ClientKeys] = None,
+        heartbeat_s: Optional[float] = None,
     ) -> None:
         self.app_id = app_id
         self.oa_secret_key = oa_secret_key
@@ -137,7 +139,9 @@ class ZaloInput(InputChannel):
         self._max_body_bytes = max_body_bytes
         # The user id is signed by Zalo (not client-chosen): its keyed hash is the client key of the per-client limits.
         self.client_keys = client_keys or ClientKeys.from_settings()
-        self._dedupe = DeliveryDeduplicator(store)
+        self._ledger = DeliveryLedger(store, process_identity(),
+                                      heartbeat_s if heartbeat_s is not None else get_settings().replica_heartbeat_s)
+        self._watch: Optional[asyncio.Task] = None
         self._options = OfferedOptions(store)
         self._sent = SentMessageRegistry(store)
         self._tasks: Set[asyncio.Task] = set()
@@ -159,6 +163,7 @@ class ZaloInput(InputChannel):
         client = zalo_client_from_settings(settings)
         kwargs.setdefault("client_keys", ClientKeys.from_settings(settings))
         kwargs.setdefault("max_body_bytes", settings.request_max_bytes)
+        kwargs.setdefault("heartbeat_s", settings.replica_heartbeat_s)
         return cls(settings.zalo_app_id, settings.zalo_oa_secret_key, client, key_store_from_settings(settings), **kwargs)
 
     def get_output_channel(self) -> OutputChannel:
@@ -181,8 +186,15 @@ class ZaloInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request, on_new_message)
 
+        @webhook.listener("after_server_start")
+        async def watch_other_replicas(app: Any, loop: Any) -> None:
+            self._watch = asyncio.create_task(self._heartbeat_and_recover(app, on_new_message))
+
         @webhook.listener("before_server_stop")
         async def close_client(app: Any, loop: Any) -> None:
+            if self._watch is not None:
+                self._watch.cancel()
+                await asyncio.gather(self._watch, return_exceptions=True)
             await self.wait_for_background_tasks()
             await self.client.close()
 
@@ -210,15 +222,48 @@ class ZaloInput(InputChannel):
             # A genuine but old event can only be a replay: the dedupe memory (24 h) has forgotten it by now.
             logger.warning("Zalo webhook: event older than the dedupe window ignored")
             return response.json({"status": "stale"})
-        if not await self._dedupe.first_delivery(_delivery_id(event)):
+        claim = await self._ledger.claim(_delivery_id(event), event)
+        if claim is None:
             logger.info("Zalo webhook: duplicate delivery of %s ignored", event["event_name"])
             return response.json({"status": "duplicate"})
+        if claim.taken_over:
+            logger.info("Zalo webhook: retry of a %s accepted by a replica that stopped; handled here",
+                        event["event_name"])
+        self._start(claim, on_new_message, self._control_factory(request.app))
+        return response.json({"status": "accepted"})
 
-        control = self._control_factory(request.app)
-        task = asyncio.create_task(self._handle_event(event, on_new_message, control))
+    def _start(self, claim: Claim, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+               control: ConversationControl) -> None:
+        task = asyncio.create_task(self._handle_claim(claim, on_new_message, control))
         self._tasks.add(task)
         task.add_done_callback(self._task_finished)
-        return response.json({"status": "accepted"})
+
+    async def _handle_claim(self, claim: Claim, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                            control: ConversationControl) -> None:
+        """Handle the event, then mark the delivery done (a cancelled task leaves it to another replica)."""
+        try:
+            if not (claim.taken_over and await _already_answered(claim.event, control)):
+                await self._handle_event(claim.event, on_new_message, control)
+        except Exception:
+            await self._ledger.done(claim.delivery_id)
+            raise
+        await self._ledger.done(claim.delivery_id)
+
+    async def _heartbeat_and_recover(self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Beat every third of the heartbeat; take over deliveries accepted by replicas that went silent."""
+        interval = max(0.2, self._ledger.heartbeat_s / 3)
+        while True:
+            try:
+                await self._ledger.beat()
+                for claim in await self._ledger.orphans():
+                    logger.warning("Zalo: a %s accepted by a replica that stopped is handled here",
+                                   claim.event.get("event_name"))
+                    self._start(claim, on_new_message, self._control_factory(app))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the next round tries again
+                logger.warning("Zalo: replica heartbeat or recovery failed: %s", type(error).__name__)
+            await asyncio.sleep(interval)
 
     def _task_finished(self, task: "asyncio.Task[None]") -> None:
         self._tasks.discard(task)
@@ -314,6 +359,16 @@ def zalo_client_from_settings(settings: Settings) -> ZaloClient:
     oauth = ZaloOAuthClient(settings.zalo_oauth_base, settings.zalo_app_id or "", settings.zalo_app_secret or "")
     tokens = TokenManager(token_store_from_settings(settings), oauth.refresh, bootstrap_tokens_from_settings(settings))
     return ZaloClient(settings.zalo_api_base, tokens)
+
+
+async def _already_answered(event: Dict[str, Any], control: ConversationControl) -> bool:
+    """True when the conversation already holds this message (handled and stored just before its replica died)."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    msg_id, sender_id = message.get("msg_id"), _nested_id(event, "sender")
+    has_message = getattr(control, "has_message", None)
+    if not msg_id or not sender_id or has_message is None:
+        return False
+    return bool(await has_message(sender_id, str(msg_id)))
 
 
 def _too_old(event: Dict[str, Any], now: Optional[float] = None) -> bool:

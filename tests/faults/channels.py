@@ -9,7 +9,6 @@ from typing import Any, Dict, List
 
 import requests
 
-from bot.channels.webchat_identity import HEADER, SENDER_PREFIX
 from tests.fakes.zalo_bot import OA_ID, ZaloBot
 
 # Questions whose answers the shipped procedures settle, and the header every answer about them starts with.
@@ -33,22 +32,31 @@ def rest(bot: ZaloBot, sender: str, text: str, timeout: float = 30) -> List[str]
     return [m.get("text", "") for m in response.json()]
 
 
-_WEB_SESSIONS: Dict[str, str] = {}  # a test's name for a web chat user → the identity the server issued to it
+_WEB_TOKENS: Dict[str, str] = {}  # test sender name → the identity the server issued for it
+
+
+def web_conversation_id(sender: str) -> str:
+    """Rasa's conversation id of the web chat conversation named `sender` (after its first message)."""
+    from bot.channels.webchat_identity import SENDER_PREFIX
+
+    return SENDER_PREFIX + _WEB_TOKENS[sender].split(".")[1]
+
+
+def rest_conversation_id(sender: str) -> str:
+    from bot.channels.rest import SENDER_PREFIX
+
+    return SENDER_PREFIX + sender
 
 
 def webchat(bot: ZaloBot, sender: str, text: str, timeout: float = 30) -> List[str]:
-    """One message as the web chat page sends it: with the identity token the server issued to `sender` before."""
-    token = _WEB_SESSIONS.get(sender)
-    response = requests.post(f"{bot.rasa_url}/chat/webhook", json={"message": text},
-                             headers={HEADER: token} if token else {}, timeout=timeout)
+    """One web chat message of the conversation named `sender`: the server issues the identity on the first message
+    (bot/channels/webchat_identity.py) and the token is sent back with every later one, as the page does."""
+    headers = {"X-Chat-Session": _WEB_TOKENS[sender]} if sender in _WEB_TOKENS else {}
+    response = requests.post(f"{bot.rasa_url}/chat/webhook", json={"message": text}, headers=headers,
+                             timeout=timeout)
     assert response.status_code == 200, response.text
-    _WEB_SESSIONS[sender] = response.headers[HEADER]
+    _WEB_TOKENS[sender] = response.headers["X-Chat-Session"]
     return [m.get("text", "") for m in response.json()]
-
-
-def webchat_conversation_id(sender: str) -> str:
-    """The Rasa conversation id of a web chat user of these tests (after its first message)."""
-    return SENDER_PREFIX + _WEB_SESSIONS[sender].split(".")[1]
 
 
 def zalo(bot: ZaloBot, user: str, text: str, tracker_readable: bool = True, timeout: float = 60) -> List[str]:

@@ -9,8 +9,8 @@ import requests
 from base.rasa_api import auth_headers
 from bot.channels import texts
 from tests.faults.channels import (
-    FEE_FOLLOW_UP as FOLLOW_UP, MARRIAGE, MARRIAGE_QUESTION as QUESTION, new_web_sender, new_zalo_user, rest, webchat,
-    webchat_conversation_id, zalo,
+    FEE_FOLLOW_UP as FOLLOW_UP, MARRIAGE, MARRIAGE_QUESTION as QUESTION, new_web_sender, new_zalo_user, rest,
+    rest_conversation_id, web_conversation_id, webchat, zalo,
 )
 from tests.fakes.zalo_bot import start_zalo_bot
 
@@ -33,7 +33,7 @@ def stored_events(bot, sender: str) -> list[dict]:
 
 def test_tracker_database_stopped_and_restarted(bot, own_postgres):
     postgres = own_postgres
-    rest_sender, web_sender, zalo_user = new_web_sender(), new_web_sender(), new_zalo_user()
+    rest_sender, web_sender, zalo_user = "rest-" + new_web_sender(), new_web_sender(), new_zalo_user()
     ask = {
         "REST": lambda text: rest(bot, rest_sender, text),
         "web chat": lambda text: webchat(bot, web_sender, text),
@@ -43,7 +43,7 @@ def test_tracker_database_stopped_and_restarted(bot, own_postgres):
 
     for channel, send in ask.items():
         assert MARRIAGE in "\n".join(send(QUESTION)), channel
-    conversation_ids = {"REST": "rest-" + rest_sender, "web chat": webchat_conversation_id(web_sender),
+    conversation_ids = {"REST": rest_conversation_id(rest_sender), "web chat": web_conversation_id(web_sender),
                         "Zalo": zalo_user}
     before = {channel: stored_events(bot, sender) for channel, sender in conversation_ids.items()}
 
