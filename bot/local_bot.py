@@ -46,8 +46,12 @@ def _environment(values: dict[str, Optional[str]]) -> Iterator[None]:
 @contextmanager
 def local_bot(workdir: Path, knowledge_dir: Optional[Path] = None, model: Optional[Path] = None,
               extra_env: Optional[dict[str, Optional[str]]] = None,
-              server_only_env: Optional[dict[str, Optional[str]]] = None) -> Iterator[BotServers]:
+              server_only_env: Optional[dict[str, Optional[str]]] = None,
+              catalogue: Optional[Path] = None) -> Iterator[BotServers]:
     """Train if needed, load the knowledge base into fresh databases under `workdir`, start both servers.
+
+    `catalogue` (a national-portal `.jsonl`/`.jsonl.gz` file) is imported after the curated data, as operators do
+    with `thutuc kb import`, so imported entries compete with curated ones in search.
 
     `extra_env` is set in this process for the whole block (tests read the same databases); `server_only_env` is
     set only while the servers start — they keep their copy — so settings meant for the servers alone (a fake Zalo
@@ -66,6 +70,9 @@ def local_bot(workdir: Path, knowledge_dir: Optional[Path] = None, model: Option
         model = model or ensure_model(quiet=True)
         command = [sys.executable, "-m", "bot.cli", "kb", "load"] + ([str(knowledge_dir)] if knowledge_dir else [])
         subprocess.run(command, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)
+        if catalogue is not None:
+            subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import", "--quiet", str(catalogue)],
+                           cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)
         with _environment(server_only_env or {}):
             servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
             servers.work_dir = workdir
