@@ -1,0 +1,94 @@
+"""Facet cues (knowledge/facets.py) and the intent override of bot/nlu/facet_cues.py, tested without a model."""
+from __future__ import annotations
+
+import pytest
+
+from actions import templates as T
+from bot.nlu.facet_cues import FACET_BY_INTENT, INTENT_BY_FACET, decide, rerank
+from knowledge.facets import asked_facet, facet_cues
+
+
+@pytest.mark.parametrize(
+    "text, facet",
+    [
+        ("đăng ký kết hôn làm thế nào", "steps"),
+        ("dang ky ket hon lam sao", "steps"),
+        ("thủ tục tách hộ thế nào", "steps"),
+        ("các bước làm sổ đỏ lần đầu", "steps"),
+        ("xin bản sao giấy khai sinh thì ra sao", "steps"),
+        ("làm khai sinh ntn", "steps"),
+        ("làm khai sinh cần giấy tờ gì", "documents"),
+        ("đăng ký tạm trú cần mang những gì", "documents"),
+        ("lệ phí kết hôn bao nhiêu", "fee"),
+        ("lam khai sinh mat bn tien", "fee"),
+        ("có mất phí không", "fee"),
+        ("mấy ngày thì có giấy", "time"),
+        ("nộp ở đâu", "where"),
+        ("có làm online được không", "online"),
+        ("điều kiện thế nào", "conditions"),  # a facet noun beats the bare "thế nào"
+        ("căn cứ pháp lý là văn bản nào", "legal_basis"),
+        ("làm xong thì nhận được giấy gì", "result"),
+        # the last strong cue is what is asked
+        ("người lớn đã có giấy tờ cá nhân mà chưa có khai sinh thì đăng ký ở đâu", "where"),
+        ("vợ chồng mình hộ khẩu ở Thanh Hóa, bé sinh ở Sài Gòn, giờ làm khai sinh thì nộp ở đâu", "where"),
+        ("xin chào", None),
+    ],
+)
+def test_asked_facet(text, facet):
+    assert asked_facet(text) == facet
+
+
+def test_the_classifiers_facet_is_kept_when_the_cues_allow_it():
+    # "mất bao lâu, nộp ở đâu" asks two facets: the classifier may pick either
+    assert asked_facet("mất bao lâu, nộp ở đâu", current="time") == "time"
+    assert asked_facet("mất bao lâu, nộp ở đâu", current="fee") == "where"
+
+
+def test_cues_inside_a_procedure_mention_are_not_questions():
+    text = "đăng ký xe lần đầu trực tuyến toàn trình thì làm thế nào"
+    assert asked_facet(text) == "steps"  # "trực tuyến toàn trình" names the procedure
+    mention = "điều chỉnh thời hạn dự án"
+    text = f"{mention} nộp ở đâu"
+    assert facet_cues(text, [(0, len(mention))]).strong_facets == {"where"}
+    assert asked_facet("người lớn tuổi chưa đăng ký khai sinh bao giờ, làm thủ tục thế nào") == "steps"
+
+
+def test_intent_table_matches_the_actions():
+    assert {intent: facet for intent, facet in T.FACET_BY_INTENT.items() if facet != "overview"} == FACET_BY_INTENT
+    assert set(INTENT_BY_FACET) == set(T.FACETS)
+
+
+def test_steps_cue_turns_a_general_question_into_the_steps():
+    assert decide("ask_procedure", 0.97, [], "làm căn cước cho bé thì bố mẹ làm thủ tục thế nào", [], 0.3) == "ask_steps"
+    assert decide("ask_documents", 0.8, [], "đăng ký hộ kinh doanh các bước ra sao", [], 0.3) == "ask_steps"
+
+
+def test_no_cue_keeps_the_classifier():
+    assert decide("ask_documents", 0.8, [], "khai sinh cho bé", [(0, 9)], 0.3) is None
+    # a bare "được không?" does not turn a general question into conditions
+    assert decide("ask_procedure", 0.8, [], "đăng ký kết hôn được không", [(0, 15)], 0.3) is None
+
+
+def test_out_of_scope_is_overruled_only_with_a_procedure_mention():
+    text = "xin giấy xác nhận độc thân để nộp cho công ty thì cần gì"
+    mention = [(text.index("giấy"), text.index("độc thân") + len("độc thân"))]
+    assert decide("out_of_scope", 0.9, [], text, mention, 0.3) == "ask_documents"
+    assert decide("out_of_scope", 0.9, [], "vay tiền ngân hàng cần giấy tờ gì", [], 0.3) is None
+    ranking = [{"name": "out_of_scope", "confidence": 0.9}, {"name": "ask_fee", "confidence": 0.05}]
+    assert decide("out_of_scope", 0.9, ranking, "giấy độc thân", [(0, 13)], 0.3) == "ask_fee"
+    assert decide("out_of_scope", 0.9, [], "giấy độc thân", [(0, 13)], 0.3) == "ask_procedure"
+
+
+def test_other_intents_are_never_touched():
+    for intent in ("check_dossier_status", "ask_office_hours", "greet", "request_human"):
+        assert decide(intent, 0.9, [], "hồ sơ khai sinh nộp ở đâu", [(6, 15)], 0.3) is None
+    # unless the classifier was too unsure to answer and the message names a procedure
+    assert decide("greet", 0.2, [], "khai sinh nộp ở đâu", [(0, 9)], 0.3) == "ask_where_to_submit"
+
+
+def test_rerank_leaves_a_clear_winner_for_the_fallback_classifier():
+    ranking = [{"name": "ask_procedure", "confidence": 0.97}, {"name": "ask_steps", "confidence": 0.02}]
+    reranked = rerank(ranking, "ask_steps")
+    assert reranked[0] == {"name": "ask_steps", "confidence": 1.0}
+    assert [r["name"] for r in reranked] == ["ask_steps", "ask_procedure"]
+    assert reranked[0]["confidence"] - reranked[1]["confidence"] > 0.05
