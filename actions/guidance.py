@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import answers, linking, services
 from actions import templates as T
 from actions.answers import AnswerContext
+from knowledge.facets import asked_facet
 from knowledge.hours import describe_hours, opening_state
 
 logger = logging.getLogger(__name__)
@@ -101,22 +102,42 @@ class ActionAnswerProcedure(Action):
             else:
                 menu(dispatcher, T.NOT_FOUND if misses < 2 else T.MENU_AFTER_MISSES, with_clerk=misses >= 2)
             return [SlotSet(SLOT_FACET, facet), SlotSet(SLOT_MISSES, float(misses))]
-        card = kb.card(link.code)
-        if card is None:  # the index and the table disagree: never answer from a stale hit
-            dispatcher.utter_message(text=T.NOT_FOUND)
-            return []
-        ward = kb.ward()
-        context = AnswerContext(sites=kb.sites_for(card.code, ward), ward=ward, now=services.local_now())
-        messages = answers.render(facet, card, context)
-        for message in messages[:-1]:
-            dispatcher.utter_message(text=message)
-        dispatcher.utter_message(text=messages[-1], buttons=facet_buttons(card.code, facet) + feedback_buttons())
-        return [
-            SlotSet(SLOT_CODE, card.code),
-            SlotSet(SLOT_NAME, card.name),
-            SlotSet(SLOT_FACET, facet),
-            SlotSet(SLOT_MISSES, 0.0),
-        ]
+        return answer_card(dispatcher, kb, link.code, facet)
+
+
+def answer_card(dispatcher: CollectingDispatcher, kb, code: str, facet: str) -> list[EventType]:
+    """Render one facet of one procedure with the facet and feedback buttons, and remember it as the context."""
+    card = kb.card(code)
+    if card is None:  # the index and the table disagree: never answer from a stale hit
+        dispatcher.utter_message(text=T.NOT_FOUND)
+        return []
+    ward = kb.ward()
+    context = AnswerContext(sites=kb.sites_for(card.code, ward), ward=ward, now=services.local_now())
+    messages = answers.render(facet, card, context)
+    for message in messages[:-1]:
+        dispatcher.utter_message(text=message)
+    dispatcher.utter_message(text=messages[-1], buttons=facet_buttons(card.code, facet) + feedback_buttons())
+    return [
+        SlotSet(SLOT_CODE, card.code),
+        SlotSet(SLOT_NAME, card.name),
+        SlotSet(SLOT_FACET, facet),
+        SlotSet(SLOT_MISSES, 0.0),
+    ]
+
+
+def answer_if_procedure_named(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[list[EventType]]:
+    """Before refusing or asking again: a message that names a commune procedure nearly whole is answered — the
+    facet its words ask (knowledge/facets.py), else the classifier's best facet, else the overview. None otherwise."""
+    text = tracker.latest_message.get("text") or ""
+    kb = services.knowledge_base()
+    code = linking.named_procedure(kb, text)
+    if code is None:
+        return None
+    facet = asked_facet(text)
+    if facet is None:
+        ranked = [r.get("name") for r in tracker.latest_message.get("intent_ranking", [])]
+        facet = next((T.FACET_BY_INTENT[name] for name in ranked if name in T.FACET_BY_INTENT), "overview")
+    return answer_card(dispatcher, kb, code, facet)
 
 
 class ActionResetProcedure(Action):
@@ -148,6 +169,13 @@ class ActionClarify(Action):
         return "action_clarify"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        try:
+            answered = answer_if_procedure_named(dispatcher, tracker)
+        except SQLAlchemyError:
+            logger.exception("knowledge base unavailable")
+            answered = None
+        if answered is not None:
+            return answered
         misses = _misses(tracker) + 1
         if misses >= 2:
             menu(dispatcher, T.MENU_AFTER_MISSES, with_clerk=True)
@@ -164,12 +192,20 @@ class ActionClarify(Action):
 
 
 class ActionOutOfScope(Action):
-    """Decline politely; a second miss in a row (gibberish is often classified here) also offers the menu and a clerk."""
+    """Decline politely — unless the message names a commune procedure (then it is answered); a second miss in a row
+    (gibberish is often classified here) also offers the menu and a clerk."""
 
     def name(self) -> str:
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        try:
+            answered = answer_if_procedure_named(dispatcher, tracker)
+        except SQLAlchemyError:
+            logger.exception("knowledge base unavailable")
+            answered = None
+        if answered is not None:
+            return answered
         misses = _misses(tracker) + 1
         dispatcher.utter_message(response="utter_out_of_scope")
         if misses >= 2:

@@ -5,6 +5,7 @@ Used by the end-to-end test fixture and the benchmarks, so both exercise exactly
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +15,17 @@ from typing import Iterator, Optional
 
 from bot.servers import BotServers, servers_for
 from base.settings import PROJECT_ROOT, get_settings
+
+
+def copy_knowledge(target: Path, ward: Path) -> Path:
+    """The shipped curated data (procedures and colloquial names) with another ward file, for tests and tools that
+    need fixed office hours; returns `target`."""
+    source = PROJECT_ROOT / "knowledge" / "data"
+    shutil.copytree(source / "procedures", target / "procedures")
+    if (source / "colloquial.yml").exists():
+        shutil.copy(source / "colloquial.yml", target / "colloquial.yml")
+    shutil.copy(ward, target / "ward.yml")
+    return target
 
 
 def free_port() -> int:

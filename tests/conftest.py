@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from base.settings import PROJECT_ROOT
 
 E2E_WARD = Path(__file__).parent / "e2e" / "fixtures" / "ward.yml"
 
@@ -45,9 +43,9 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
     from bot.local_bot import local_bot
 
     workdir = tmp_path_factory.mktemp("bot")
-    knowledge = workdir / "knowledge"
-    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
-    shutil.copy(E2E_WARD, knowledge / "ward.yml")
+    from bot.local_bot import copy_knowledge
+
+    knowledge = copy_knowledge(workdir / "knowledge", E2E_WARD)
     tokens = {"THUTUC_CLERK_TOKEN": "clerk-test-token", "THUTUC_SYNC_TOKEN": "sync-test-token"}
     with local_bot(workdir, knowledge, extra_env=tokens) as servers:
         yield RunningBot(servers.rasa_url, servers.api_token, os.environ["DATABASE_URL"])

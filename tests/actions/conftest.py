@@ -1,7 +1,6 @@
 """Actions run against a real knowledge base: the shipped procedures plus a test ward with fixed hours."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any, Optional
 
@@ -10,17 +9,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from base.settings import PROJECT_ROOT, get_settings
+from base.settings import get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
 def knowledge_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("knowledge")
-    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", root / "procedures")
-    shutil.copy(FIXTURES / "ward.yml", root / "ward.yml")
-    return root
+    from bot.local_bot import copy_knowledge
+
+    return copy_knowledge(tmp_path_factory.mktemp("knowledge"), FIXTURES / "ward.yml")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ started by the same `bot.local_bot`.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -84,9 +83,9 @@ def start_zalo_bot(workdir: Path) -> Iterator[ZaloBot]:
     Zalo API; the Zalo settings reach only the servers, so other tests in this process are not affected."""
     from bot.local_bot import local_bot
 
-    knowledge = workdir / "knowledge"
-    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
-    shutil.copy(E2E_WARD, knowledge / "ward.yml")
+    from bot.local_bot import copy_knowledge
+
+    knowledge = copy_knowledge(workdir / "knowledge", E2E_WARD)
     with FakeZaloServer.in_thread() as zalo:
         zalo_env = bot_environment(zalo, str(workdir / "zalo_tokens.json"), OA_SECRET)
         with local_bot(workdir, knowledge, server_only_env=zalo_env) as servers:
