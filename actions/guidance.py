@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import answers, linking, services
 from actions import templates as T
 from actions.answers import AnswerContext
-from knowledge.facets import asked_facet
+from knowledge.facets import answer_facet, asked_facet
 from knowledge.hours import describe_hours, opening_state
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,11 @@ FACET_BUTTON_COUNT = 3  # + two feedback buttons = Zalo's maximum of five
 
 def mentions(tracker: Tracker) -> list[str]:
     return [str(value) for value in tracker.get_latest_entity_values("procedure") if value]
+
+
+def mention_spans(tracker: Tracker) -> list[tuple[int, int]]:
+    return [(e["start"], e["end"]) for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") == "procedure" and "start" in e and "end" in e]
 
 
 def facet_buttons(code: str, current: str) -> list[dict[str, str]]:
@@ -74,8 +79,9 @@ class ActionAnswerProcedure(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "ask_procedure"
-        facet = T.FACET_BY_INTENT.get(intent, "overview")
         text = tracker.latest_message.get("text") or ""
+        # the facet the words ask ("…, làm thế nào" is the steps), else the one the classifier chose
+        facet = answer_facet(text, T.FACET_BY_INTENT.get(intent, "overview"), mention_spans(tracker))
         try:
             return self._answer(dispatcher, tracker, facet, text)
         except SQLAlchemyError:
@@ -133,7 +139,7 @@ def answer_if_procedure_named(dispatcher: CollectingDispatcher, tracker: Tracker
     code = linking.named_procedure(kb, text)
     if code is None:
         return None
-    facet = asked_facet(text)
+    facet = asked_facet(text, masked_spans=mention_spans(tracker))
     if facet is None:
         ranked = [r.get("name") for r in tracker.latest_message.get("intent_ranking", [])]
         facet = next((T.FACET_BY_INTENT[name] for name in ranked if name in T.FACET_BY_INTENT), "overview")

@@ -168,3 +168,18 @@ def facet_cues(text: str, masked_spans: Iterable[tuple[int, int]] = ()) -> Facet
 
 def asked_facet(text: str, current: Optional[str] = None, masked_spans: Iterable[tuple[int, int]] = ()) -> Optional[str]:
     return facet_cues(text, masked_spans).choose(current)
+
+
+def answer_facet(text: str, current: str, masked_spans: Iterable[tuple[int, int]] = ()) -> str:
+    """The facet to answer: `current` (the classifier's facet, or "overview" for a general question) unless the
+    question's words ask another one. A general question becomes a specific facet only on a strong cue or a "how?"
+    ("thủ tục thế nào" is the steps); a bare "được không?" leaves it general."""
+    if (text or "").lstrip().startswith("/"):  # a button's payload says its facet itself
+        return current
+    cues = facet_cues(text, masked_spans)
+    chosen = cues.choose(None if current == "overview" else current)
+    if chosen is None:
+        return current
+    if current == "overview" and not cues.strong and chosen != "steps":
+        return current
+    return chosen

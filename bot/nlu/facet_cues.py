@@ -1,14 +1,15 @@
-"""A deterministic second opinion on the intent of procedure questions, from the words that ask a facet.
+"""Procedure questions the intent classifier would refuse or not answer, from the words that ask a facet.
 
 Runs after the intent classifier and the procedure mention extractor, before the FallbackClassifier:
-- a procedure question (a facet intent, ask_procedure or inform) whose facet cues (knowledge/facets.py) point to
-  another facet gets that facet's intent: "…, làm thế nào" is the steps, "…, nộp ở đâu" is where to submit, whatever
-  the rest of a long story made the classifier think;
-- out of scope, or too unsure to answer, is overruled only when the message names a procedure (a `procedure` entity
-  from the knowledge base's aliases): a bank, a university or an employer mentioned as the reason does not make a
-  question about a ward procedure out of scope; without a procedure mention nothing changes.
-Other intents (greetings, dossier status, office hours…) are never touched. An overruled intent gets confidence 1.0 so
-the FallbackClassifier does not second-guess the rule.
+- out of scope is overruled only when the message names a procedure (a `procedure` entity from the knowledge base's
+  aliases and colloquial names): a bank, a university or an employer mentioned as the reason does not make a question
+  about a ward procedure out of scope; without a procedure mention nothing changes;
+- a message the classifier is too unsure about to answer (below the FallbackClassifier's threshold) gets the facet its
+  words ask (knowledge/facets.py) when it is a procedure question or names a procedure.
+A confident facet is left alone here: which facet to *answer* is decided by the action with the same cues
+(actions/guidance.py), so the intent stays what the classifier learned. Other intents (greetings, dossier status,
+office hours…) are never touched. An overruled intent gets confidence 1.0 so the FallbackClassifier does not
+second-guess the rule.
 """
 from __future__ import annotations
 
@@ -45,18 +46,14 @@ OTHERS_SCALE = 0.5
 def decide(intent: str, confidence: float, ranking: List[Dict[Text, Any]], text: str,
            mention_spans: List[tuple[int, int]], unsure_below: float) -> Optional[str]:
     """The intent the message should have, or None to keep the classifier's. Pure, so it is tested directly."""
-    cues = facet_cues(text, mention_spans)
     if intent in PROCEDURE_INTENTS:
-        chosen = cues.choose(FACET_BY_INTENT.get(intent))
-        if chosen is None:
+        if confidence >= unsure_below:
             return None
-        if intent in OVERVIEW_INTENTS and not cues.strong and chosen != "steps":
-            return None  # a bare "được không?" does not turn a general question into a conditions question
-        wanted = INTENT_BY_FACET[chosen]
-        return wanted if wanted != intent or confidence < unsure_below else None
+        chosen = facet_cues(text, mention_spans).choose(FACET_BY_INTENT.get(intent))
+        return INTENT_BY_FACET[chosen] if chosen else None
     if not mention_spans or (intent != OUT_OF_SCOPE and confidence >= unsure_below):
         return None
-    chosen = cues.choose(None)
+    chosen = facet_cues(text, mention_spans).choose(None)
     if chosen is not None:
         return INTENT_BY_FACET[chosen]
     for ranked in ranking:

@@ -5,7 +5,7 @@ import pytest
 
 from actions import templates as T
 from bot.nlu.facet_cues import FACET_BY_INTENT, INTENT_BY_FACET, decide, rerank
-from knowledge.facets import asked_facet, facet_cues
+from knowledge.facets import answer_facet, asked_facet, facet_cues
 
 
 @pytest.mark.parametrize(
@@ -58,15 +58,23 @@ def test_intent_table_matches_the_actions():
     assert set(INTENT_BY_FACET) == set(T.FACETS)
 
 
-def test_steps_cue_turns_a_general_question_into_the_steps():
-    assert decide("ask_procedure", 0.97, [], "làm căn cước cho bé thì bố mẹ làm thủ tục thế nào", [], 0.3) == "ask_steps"
-    assert decide("ask_documents", 0.8, [], "đăng ký hộ kinh doanh các bước ra sao", [], 0.3) == "ask_steps"
-
-
-def test_no_cue_keeps_the_classifier():
-    assert decide("ask_documents", 0.8, [], "khai sinh cho bé", [(0, 9)], 0.3) is None
+def test_the_answered_facet_follows_the_words_of_the_question():
+    assert answer_facet("làm căn cước cho bé thì bố mẹ làm thủ tục thế nào", "overview") == "steps"
+    assert answer_facet("đăng ký hộ kinh doanh các bước ra sao", "documents") == "steps"
+    assert answer_facet("khai sinh cho bé", "documents") == "documents"  # no cue: the classifier's facet
     # a bare "được không?" does not turn a general question into conditions
-    assert decide("ask_procedure", 0.8, [], "đăng ký kết hôn được không", [(0, 15)], 0.3) is None
+    assert answer_facet("đăng ký kết hôn được không", "overview") == "overview"
+    assert answer_facet('/ask_fee{"procedure": "1.001193"}', "fee") == "fee"  # a button says its facet
+
+
+def test_a_confident_procedure_intent_is_left_to_the_action():
+    assert decide("ask_procedure", 0.97, [], "làm căn cước cho bé thì bố mẹ làm thủ tục thế nào", [], 0.3) is None
+
+
+def test_an_unsure_procedure_question_gets_the_facet_its_words_ask():
+    assert decide("ask_documents", 0.25, [], "đăng ký hộ kinh doanh nộp ở đâu", [], 0.3) == "ask_where_to_submit"
+    assert decide("ask_fee", 0.25, [], "lệ phí bao nhiêu", [], 0.3) == "ask_fee"
+    assert decide("ask_fee", 0.25, [], "ừm", [], 0.3) is None
 
 
 def test_out_of_scope_is_overruled_only_with_a_procedure_mention():
