@@ -99,7 +99,7 @@ class ActionAnswerProcedure(Action):
                  "payload": "/" + T.INTENT_BY_FACET.get(facet, "ask_procedure") + json.dumps({"procedure": hit.code})}
                 for hit in link.candidates
             ]
-            dispatcher.utter_message(text=T.ASK_WHICH, buttons=buttons)
+            dispatcher.utter_message(text=T.ASK_WHICH if len(buttons) > 1 else T.ASK_THIS, buttons=buttons)
             return [SlotSet(SLOT_FACET, facet)]
         if link.kind == linking.NONE:
             misses = _misses(tracker) + 1

@@ -62,15 +62,16 @@ def link_procedure(kb: Searcher, text: str, mentions: Sequence[str], context_cod
         return Link(CONTEXT, context_code)
     if context_code and decided.kind == AMBIGUOUS and context_code in decided_codes(decided):
         return Link(CONTEXT, context_code)
-    if decided.kind != NONE or not mentions:
+    weak = decided.kind == NONE or (decided.kind == AMBIGUOUS and len(decided.candidates) == 1)
+    if not weak or not mentions:
         return decided
-    # the message as a whole matched nothing well enough, but the NLU found a mention: search the mention alone
-    decided = _decide_by_score(kb.search(" ".join(mentions), limit=MAX_CANDIDATES), MENTION_MIN_SCORE)
-    if decided.kind == AMBIGUOUS:
-        decided = _prefer_exact_alias(kb, decided, mentions)
-    if decided.kind == NONE and context_code:
-        return Link(CONTEXT, context_code)
-    return decided
+    # the message as a whole matched at most one candidate weakly, but the NLU found a mention: search it alone
+    by_mention = _decide_by_score(kb.search(" ".join(mentions), limit=MAX_CANDIDATES), MENTION_MIN_SCORE)
+    if by_mention.kind == AMBIGUOUS:
+        by_mention = _prefer_exact_alias(kb, by_mention, mentions)
+    if by_mention.kind == NONE:
+        return Link(CONTEXT, context_code) if context_code else decided
+    return by_mention
 
 
 def named_procedure(kb: Searcher, text: str) -> Optional[str]:
@@ -94,8 +95,9 @@ def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
     top = hits[0]
     needed = FOUND_COVERAGE_WITH_MENTION if has_mention else FOUND_COVERAGE
     if top.coverage < needed and (top.score < FOUND_SCORE or top.coverage < FOUND_SCORE_MIN_COVERAGE):
+        # offer what comes close (one candidate is a yes/no question) rather than "not found"
         suggestions = tuple(h for h in hits if h.coverage >= SUGGEST_COVERAGE)[:MAX_CANDIDATES]
-        return Link(AMBIGUOUS, None, suggestions) if len(suggestions) >= 2 else Link(NONE)
+        return Link(AMBIGUOUS, None, suggestions) if suggestions else Link(NONE)
     tied = tuple(h for h in hits[1:] if h.score >= top.score * TIE_RATIO and h.matched >= top.matched)
     if tied:
         return Link(AMBIGUOUS, None, (top, *tied)[:MAX_CANDIDATES])
