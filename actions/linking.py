@@ -28,7 +28,7 @@ TIE_RATIO = 0.95  # a runner-up scoring within 5 % of the best and explaining ev
 MENTION_MIN_SCORE = 0.25  # searching the mention alone (when the whole message found nothing) needs this score
 CLOSE_RATIO = 0.85  # for that mention-only search: candidates within 85 % of the best are "close"
 SWITCH_COVERAGE = 0.6  # a follow-up without a mention leaves the procedure in context only for a near-complete name
-RESCUE_COVERAGE = 0.5  # a message the NLU took for out of scope / did not understand still names a commune procedure
+RESCUE_COVERAGE = 0.7  # a message the NLU took for out of scope / did not understand still names a commune procedure
 MAX_CANDIDATES = 5
 
 FOUND, AMBIGUOUS, CONTEXT, NONE = "found", "ambiguous", "context", "none"
@@ -98,7 +98,8 @@ def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
         # offer what comes close (one candidate is a yes/no question) rather than "not found"
         suggestions = tuple(h for h in hits if h.coverage >= SUGGEST_COVERAGE)[:MAX_CANDIDATES]
         return Link(AMBIGUOUS, None, suggestions) if suggestions else Link(NONE)
-    tied = tuple(h for h in hits[1:] if h.score >= top.score * TIE_RATIO and h.matched >= top.matched)
+    tied = tuple(h for h in hits[1:] if h.score >= top.score * TIE_RATIO and h.matched >= top.matched
+                 and fold(h.name) != fold(top.name))  # records published twice under one name are one procedure
     if tied:
         return Link(AMBIGUOUS, None, (top, *tied)[:MAX_CANDIDATES])
     return Link(FOUND, top.code)

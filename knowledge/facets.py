@@ -7,8 +7,8 @@ question about the procedure. These cues are the deterministic second opinion th
 - A *strong* cue names the facet ("lệ phí", "bao lâu", "ở đâu", "điều kiện", "các bước").
 - A *weak* cue only says "how?" ("thế nào", "ra sao", "làm sao", "được không"); it decides only when no strong cue is
   present.
-- When several facets have strong cues, the last one wins: Vietnamese questions end with what they ask ("sổ hồng in
-  sai tên, muốn đính chính thì nộp ở đâu").
+- When several facets have strong cues and the classifier chose none of them, the last one wins: Vietnamese
+  questions end with what they ask ("sổ hồng in sai tên, muốn đính chính thì nộp ở đâu").
 Cues inside a procedure's own name are not questions ("điều chỉnh thời hạn dự án", "trực tuyến toàn trình"): callers
 pass the spans of recognised procedure mentions, and a few name-like phrases are masked here.
 """
@@ -32,7 +32,7 @@ _EXPANSIONS = {
 STRONG: dict[str, tuple[str, ...]] = {
     "fee": (
         "le phi", "lephi", "mat phi", "ton phi", "thu phi", "phi bao nhieu", "phi la", "phi gi", "phi khong",
-        "mien phi", "bao nhieu tien", "nhieu tien", "may tien", "bn tien", "mat tien", "ton tien", "het tien",
+        "mien phi", "bao nhieu tien", "nhieu tien", "khoan tien", "tien gi", "nhung khoan", "khoan phi", "may tien", "bn tien", "mat tien", "ton tien", "het tien",
         "tien bao nhieu", "tien phi", "gia bao nhieu", "nop tien", "dong tien", "ton kem", "mat bao nhieu",
         "het bao nhieu", "ton bao nhieu", "tra tien", "phai tra", "phai dong", "dong bao nhieu", "nop bao nhieu",
     ),
@@ -44,11 +44,13 @@ STRONG: dict[str, tuple[str, ...]] = {
     ),
     "where": (
         "o dau", "nop dau", "lam dau", "lam o dau", "cho nao", "noi nao", "noi nop", "co quan nao", "tai dau",
-        "den dau", "di dau", "xa nao", "phuong nao", "dia chi", "nop cho ai", "nop cho co quan", "o cho nao",
+        "den dau", "di dau", "xa nao", "phuong nao", "dia chi nop", "dia chi o dau", "nop cho ai", "nop cho co quan",
+        "o cho nao",
         "dau lam", "cua nao", "bo phan nao",
     ),
     "online": (
-        "online", "truc tuyen", "tren mang", "qua mang", "vneid", "dich vu cong", "tu xa", "qua app", "tren app",
+        "online", "truc tuyen", "tren mang", "qua mang", "vneid", "vssid", "dich vu cong", "tu xa", "qua app",
+        "tren app",
         "ung dung", "internet", "dien thoai duoc", "nop mang", "khong can den", "khong phai den", "khong can ra",
         "khong phai ra", "o nha nop",
     ),
@@ -67,10 +69,10 @@ STRONG: dict[str, tuple[str, ...]] = {
     "legal_basis": (
         "can cu phap ly", "can cu vao", "can cu nao", "can cu van ban", "can cu gi", "co so phap ly", "phap ly",
         "luat nao", "nghi dinh nao", "thong tu nao", "van ban nao", "quy dinh nao", "theo luat", "theo nghi dinh",
-        "quy dinh o dau", "quy dinh tai", "dieu luat",
+        "quy dinh o dau", "quy dinh tai", "dieu luat", "van ban gi", "luat gi", "nghi dinh gi",
     ),
     "conditions": (
-        "dieu kien", "ai duoc", "ai co the", "du tuoi", "bao nhieu tuoi", "doi tuong nao", "truong hop nao",
+        "dieu kien", "ai duoc", "ai co the", "du tuoi chua", "du tuoi khong", "bao nhieu tuoi", "may tuoi", "doi tuong nao", "truong hop nao",
         "co duoc phep", "co duoc lam", "co duoc dang", "duoc phep khong", "phai dap ung", "tieu chuan",
         "ai phai", "co bat buoc",
     ),
@@ -80,7 +82,7 @@ STRONG: dict[str, tuple[str, ...]] = {
         "can nhung gi", "can co gi", "can nhung giay", "can nhung", "mang gi", "mang theo", "mang nhung",
         "can mang", "chuan bi gi", "chuan bi nhung", "nop gi", "nop nhung gi", "giay gi", "can nop", "phai nop gi",
         "nop nhung", "cam theo", "can chuan bi", "to gi", "giay nao", "ho so nao", "chuan bi ho so", "gom gi",
-        "gom nhung gi", "gom nhung", "nhung to",
+        "gom nhung gi", "gom nhung", "nhung to", "co can giay",
     ),
 }
 WEAK: dict[str, tuple[str, ...]] = {
@@ -91,7 +93,8 @@ WEAK: dict[str, tuple[str, ...]] = {
 _MASKED = (
     "truc tuyen toan trinh", "online toan trinh", "toan trinh", "chua bao gio", "chua tung", "khong bao gio",
     "het thoi han", "thoi han su dung", "co thoi han", "dieu chinh thoi han", "thoi han du an", "dich vu cong ich",
-    "ket qua xet nghiem", "ket qua giam dinh",
+    "ket qua xet nghiem", "ket qua giam dinh", "khong du dieu kien", "chua du dieu kien", "doi dia chi",
+    "thay doi dia chi", "chuyen dia chi",
 )
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 

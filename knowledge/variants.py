@@ -118,6 +118,7 @@ KINDS: tuple[VariantKind, ...] = (
     _kind("reregister", ACTION, ("đăng ký lại",), (
         "đăng ký lại", "đăng kí lại", "dki lại", "dk lại", "làm lại", "khai lại", "mất sổ", "sổ gốc mất",
         "sổ bị mất", "không còn sổ", "sổ hộ tịch mất", "sổ cũng mất", "sổ đều mất", "không còn lưu",
+        "sổ hộ tịch bị mất", "sổ gốc bị mất", "sổ lưu bị mất", "mất cả sổ",
     )),
     _kind("remove", ACTION, ("xóa",), (
         "xóa", "cắt khẩu", "cắt hộ khẩu", "hủy đăng ký", "xóa tên", "xóa hộ khẩu", "cắt tạm trú", "hủy tạm trú",
@@ -199,7 +200,10 @@ _CUES_BY_FIRST_WORD = _by_first_word()
 
 @lru_cache(maxsize=4096)
 def query_variants(text: str) -> Asked:
-    """Variant kinds a question asks for, and those it mentions softly."""
+    """Variant kinds a question asks for, and those it mentions softly.
+
+    When the question names an action by a procedure's own word ("đăng ký lại", "cấp đổi", "gia hạn"), the actions
+    only implied by its other words ("… sổ bị mất" could also ask for a copy) are dropped: the citizen said which."""
     key = _mask(_k(text[:500]))
     kinds, soft = set(), set()
     for start, (folded, _) in enumerate(key):
@@ -208,6 +212,10 @@ def query_variants(text: str) -> Asked:
                 continue
             if contains_phrase(key[start:start + len(phrase)], phrase):
                 (soft if is_soft else kinds).add(name)
+    named = {name for name in kinds if _BY_NAME[name].role == ACTION
+             and any(contains_phrase(key, marker) for marker in _BY_NAME[name].markers)}
+    if named:
+        kinds = {name for name in kinds if _BY_NAME[name].role != ACTION or name in named}
     return Asked(frozenset(kinds), frozenset(soft - kinds))
 
 

@@ -42,6 +42,8 @@ def test_the_classifiers_facet_is_kept_when_the_cues_allow_it():
     # "mất bao lâu, nộp ở đâu" asks two facets: the classifier may pick either
     assert asked_facet("mất bao lâu, nộp ở đâu", current="time") == "time"
     assert asked_facet("mất bao lâu, nộp ở đâu", current="fee") == "where"
+    assert asked_facet("đăng ký kết hôn được không", current="conditions") == "conditions"
+    assert asked_facet("làm khai sinh thế nào", current="documents") == "steps"
 
 
 def test_cues_inside_a_procedure_mention_are_not_questions():
