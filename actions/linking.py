@@ -22,6 +22,7 @@ FOUND_COVERAGE = 0.3  # the message contains at least this share (by idf) of one
 FOUND_COVERAGE_WITH_MENTION = 0.25  # … or this much when the NLU also recognised a procedure mention
 FOUND_SCORE = 0.4  # … or the hit explains this much of the whole message (search score) without a close rival,
 FOUND_SCORE_MIN_COVERAGE = 0.15  # covering at least a little of one of its names (a bare "giấy tờ" names nothing)
+FOUND_MARGIN = 0.7  # … or, with that little coverage, the runner-up scoring below 70 % of it (a clear winner)
 SUGGEST_COVERAGE = 0.2  # below a clear match but worth offering as a candidate
 TIE_RATIO = 0.95  # a runner-up scoring within 5 % of the best and explaining every word the best one explains is a
 # tie: the message gives no reason to prefer either, so ask
@@ -94,15 +95,23 @@ def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
         return Link(NONE)
     top = hits[0]
     needed = FOUND_COVERAGE_WITH_MENTION if has_mention else FOUND_COVERAGE
-    if top.coverage < needed and (top.score < FOUND_SCORE or top.coverage < FOUND_SCORE_MIN_COVERAGE):
+    runner_up = hits[1].score if len(hits) > 1 else 0.0
+    clear = top.score >= FOUND_SCORE or runner_up < top.score * FOUND_MARGIN
+    if top.coverage < needed and (not clear or top.coverage < FOUND_SCORE_MIN_COVERAGE):
         # offer what comes close (one candidate is a yes/no question) rather than "not found"
         suggestions = tuple(h for h in hits if h.coverage >= SUGGEST_COVERAGE)[:MAX_CANDIDATES]
         return Link(AMBIGUOUS, None, suggestions) if suggestions else Link(NONE)
     tied = tuple(h for h in hits[1:] if h.score >= top.score * TIE_RATIO and h.matched >= top.matched
-                 and fold(h.name) != fold(top.name))  # records published twice under one name are one procedure
+                 and _same_name(h.name) != _same_name(top.name))  # one procedure published twice is not a tie
     if tied:
         return Link(AMBIGUOUS, None, (top, *tied)[:MAX_CANDIDATES])
     return Link(FOUND, top.code)
+
+
+def _same_name(name: str) -> str:
+    """A name without its parenthetical remark, folded: "Cấp đổi thẻ BHYT (thực hiện tại cấp tỉnh)" and "… (tại cấp
+    trung ương)" are the same procedure for a citizen."""
+    return fold(re.sub(r"\([^()]*\)", " ", name))
 
 
 def _prefer_exact_alias(kb: Searcher, link: Link, mentions: Sequence[str]) -> Link:

@@ -43,7 +43,7 @@ COVERAGE_POWER = 2.0
 SHARE_POWER = 2.0  # coverage weighs each word of a name by idf**SHARE_POWER
 RERANK_DEPTH = 40  # BM25 candidates re-ranked with phrase and coverage evidence
 IMPORTED_FACTOR = 0.8  # curated entries are reviewed: prefer them at equal evidence
-OTHER_LEVEL_FACTOR = 0.7  # × IMPORTED_FACTOR for imported entries the commune does not handle (ministry, province)
+OTHER_LEVEL_FACTOR = 0.5  # × IMPORTED_FACTOR for imported entries the commune does not handle (ministry, province)
 FUZZY_CUTOFF = 80.0
 FUZZY_MIN_LENGTH = 3
 
