@@ -15,6 +15,7 @@ pass the spans of recognised procedure mentions, and a few name-like phrases are
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
@@ -74,7 +75,7 @@ STRONG: dict[str, tuple[str, ...]] = {
     "conditions": (
         "dieu kien", "ai duoc", "ai co the", "du tuoi chua", "du tuoi khong", "bao nhieu tuoi", "may tuoi", "doi tuong nao", "truong hop nao",
         "co duoc phep", "co duoc lam", "co duoc dang", "duoc phep khong", "phai dap ung", "tieu chuan",
-        "ai phai", "co bat buoc",
+        "ai phai", "co bat buoc", "dong y khong", "dong y chua", "phai co mat", "co mat khong",
     ),
     "documents": (
         "giay to gi", "giay to nao", "giay to can", "can giay to", "nhung giay to", "giay to nhu the nao",
@@ -82,7 +83,7 @@ STRONG: dict[str, tuple[str, ...]] = {
         "can nhung gi", "can co gi", "can nhung giay", "can nhung", "mang gi", "mang theo", "mang nhung",
         "can mang", "chuan bi gi", "chuan bi nhung", "nop gi", "nop nhung gi", "giay gi", "can nop", "phai nop gi",
         "nop nhung", "cam theo", "can chuan bi", "to gi", "giay nao", "ho so nao", "chuan bi ho so", "gom gi",
-        "gom nhung gi", "gom nhung", "nhung to", "co can giay",
+        "gom nhung gi", "gom nhung", "nhung to", "co can giay", "co can van ban",
     ),
 }
 WEAK: dict[str, tuple[str, ...]] = {
@@ -97,6 +98,9 @@ _MASKED = (
     "thay doi dia chi", "chuyen dia chi",
 )
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+# Words that, typed with their diacritics, cannot be the folded word a cue means: "nhưng" (but) is not "những"
+# (which) of "những giấy tờ gì".
+_NOT_THE_CUE_WORD = {"nhưng": "nhung_but"}
 
 
 @dataclass(frozen=True)
@@ -128,12 +132,15 @@ class FacetCues:
 
 def _normalise(text: str, masked_spans: Sequence[tuple[int, int]]) -> str:
     """Folded words with chat spellings expanded; masked character spans (procedure mentions) become "|"."""
-    chars = list(text)
+    chars = list(text)  # spans are offsets into the text as typed (NFC or NFD)
     for start, end in masked_spans:
         for index in range(max(0, start), min(len(chars), end)):
             chars[index] = " " if chars[index].isspace() else "|"
+    marked = unicodedata.normalize("NFC", "".join(chars))
+    for word, replacement in _NOT_THE_CUE_WORD.items():
+        marked = re.sub(rf"(?<!\w){word}(?!\w)", replacement, marked, flags=re.IGNORECASE)
     words = []
-    for word in _NON_WORD.sub(" ", fold("".join(chars)).replace("|", " | ")).split():
+    for word in re.sub(r"[^0-9a-z_]+", " ", fold(marked).replace("|", " | ")).split():
         words.append(_EXPANSIONS.get(word, word))
     joined = f" {' '.join(words)} "
     for phrase in _MASKED:

@@ -4,8 +4,9 @@ Runs after the intent classifier and the procedure mention extractor, before the
 - out of scope is overruled only when the message names a procedure (a `procedure` entity from the knowledge base's
   aliases and colloquial names): a bank, a university or an employer mentioned as the reason does not make a question
   about a ward procedure out of scope; without a procedure mention nothing changes;
-- a message the classifier is too unsure about to answer (below the FallbackClassifier's threshold) gets the facet its
-  words ask (knowledge/facets.py) when it is a procedure question or names a procedure.
+- a message the classifier is too unsure about to answer (below the FallbackClassifier's threshold, or torn between
+  two procedure intents within its ambiguity threshold) gets the facet its words ask (knowledge/facets.py) when it
+  is a procedure question or names a procedure.
 A confident facet is left alone here: which facet to *answer* is decided by the action with the same cues
 (actions/guidance.py), so the intent stays what the classifier learned. Other intents (greetings, dossier status,
 office hours…) are never touched. An overruled intent gets confidence 1.0 so the FallbackClassifier does not
@@ -44,13 +45,19 @@ OTHERS_SCALE = 0.5
 
 
 def decide(intent: str, confidence: float, ranking: List[Dict[Text, Any]], text: str,
-           mention_spans: List[tuple[int, int]], unsure_below: float) -> Optional[str]:
+           mention_spans: List[tuple[int, int]], unsure_below: float, ambiguity: float = 0.05) -> Optional[str]:
     """The intent the message should have, or None to keep the classifier's. Pure, so it is tested directly."""
     if intent in PROCEDURE_INTENTS:
-        if confidence >= unsure_below:
+        runner_up = ranking[1] if len(ranking) > 1 else {}
+        torn = (runner_up.get("name") in PROCEDURE_INTENTS
+                and confidence - float(runner_up.get("confidence") or 0.0) < ambiguity)
+        if confidence >= unsure_below and not torn:
             return None
         chosen = facet_cues(text, mention_spans).choose(FACET_BY_INTENT.get(intent))
-        return INTENT_BY_FACET[chosen] if chosen else None
+        if chosen:
+            return INTENT_BY_FACET[chosen]
+        # torn between two procedure intents: a procedure question either way, answer the classifier's first
+        return intent if torn and confidence >= unsure_below else None
     if not mention_spans or (intent != OUT_OF_SCOPE and confidence >= unsure_below):
         return None
     chosen = facet_cues(text, mention_spans).choose(None)
@@ -75,7 +82,7 @@ class FacetCueIntentOverride(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # below this confidence the FallbackClassifier would not answer: keep it in step with its threshold
-        return {"unsure_below": 0.3, "entity": "procedure"}
+        return {"unsure_below": 0.3, "ambiguity": 0.05, "entity": "procedure"}
 
     @classmethod
     def required_components(cls) -> List[type]:
@@ -99,7 +106,7 @@ class FacetCueIntentOverride(GraphComponent, IntentClassifier):
                      if e.get("entity") == self._config["entity"] and "start" in e and "end" in e]
             ranking = message.get(INTENT_RANKING_KEY) or []
             wanted = decide(name, float(intent.get("confidence") or 0.0), ranking, message.get(TEXT) or "", spans,
-                            float(self._config["unsure_below"]))
+                            float(self._config["unsure_below"]), float(self._config["ambiguity"]))
             if wanted is None:
                 continue
             message.set(INTENT, {"name": wanted, "confidence": 1.0}, add_to_output=True)

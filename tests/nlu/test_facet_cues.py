@@ -102,3 +102,26 @@ def test_rerank_leaves_a_clear_winner_for_the_fallback_classifier():
     assert reranked[0] == {"name": "ask_steps", "confidence": 1.0}
     assert [r["name"] for r in reranked] == ["ask_steps", "ask_procedure"]
     assert reranked[0]["confidence"] - reranked[1]["confidence"] > 0.05
+
+
+def test_torn_between_two_procedure_intents_is_answered_not_asked_again():
+    ranking = [{"name": "ask_documents", "confidence": 0.44}, {"name": "ask_procedure", "confidence": 0.42}]
+    assert decide("ask_documents", 0.44, ranking, "đăng ký kết hôn ở Nhật rồi, về ghi vào sổ", [], 0.3) == "ask_documents"
+    assert decide("ask_documents", 0.44, ranking, "ghi chú kết hôn nộp ở đâu", [], 0.3) == "ask_where_to_submit"
+    torn_with_other = [{"name": "ask_documents", "confidence": 0.44}, {"name": "greet", "confidence": 0.42}]
+    assert decide("ask_documents", 0.44, torn_with_other, "chào, khai sinh", [], 0.3) is None
+
+
+def test_look_alike_words_typed_with_diacritics_are_not_cues():
+    # "nhưng giấy tờ … mất" (but the papers … are lost) does not ask "những giấy tờ gì" (which papers)
+    text = "có đăng ký nhưng giấy tờ và sổ đều mất, đăng ký lại thế nào"
+    assert asked_facet(text) == "steps"
+    assert asked_facet("can nhung giay to gi") == "documents"
+
+
+def test_mention_spans_of_nfd_text_mask_the_right_words():
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", "điều chỉnh thời hạn dự án nộp ở đâu")
+    mention = unicodedata.normalize("NFD", "điều chỉnh thời hạn dự án")
+    assert facet_cues(text, [(0, len(mention))]).strong_facets == {"where"}
