@@ -14,6 +14,7 @@ from actions import answers, linking, services
 from actions.blocking_action import BlockingAction
 from actions import templates as T
 from actions.answers import AnswerContext
+from knowledge.facets import answer_facet, asked_facet
 from knowledge.hours import describe_hours, opening_state
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,11 @@ FACET_BUTTON_COUNT = 3  # + two feedback buttons = Zalo's maximum of five
 
 def mentions(tracker: Tracker) -> list[str]:
     return [str(value) for value in tracker.get_latest_entity_values("procedure") if value]
+
+
+def mention_spans(tracker: Tracker) -> list[tuple[int, int]]:
+    return [(e["start"], e["end"]) for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") == "procedure" and "start" in e and "end" in e]
 
 
 def facet_buttons(code: str, current: str) -> list[dict[str, str]]:
@@ -74,8 +80,9 @@ class ActionAnswerProcedure(BlockingAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "ask_procedure"
-        facet = T.FACET_BY_INTENT.get(intent, "overview")
         text = tracker.latest_message.get("text") or ""
+        # the facet the words ask ("…, làm thế nào" is the steps), else the one the classifier chose
+        facet = answer_facet(text, T.FACET_BY_INTENT.get(intent, "overview"), mention_spans(tracker))
         try:
             return self._answer(dispatcher, tracker, facet, text)
         except SQLAlchemyError:
@@ -93,7 +100,7 @@ class ActionAnswerProcedure(BlockingAction):
                  "payload": "/" + T.INTENT_BY_FACET.get(facet, "ask_procedure") + json.dumps({"procedure": hit.code})}
                 for hit in link.candidates
             ]
-            dispatcher.utter_message(text=T.ASK_WHICH, buttons=buttons)
+            dispatcher.utter_message(text=T.ASK_WHICH if len(buttons) > 1 else T.ASK_THIS, buttons=buttons)
             return [SlotSet(SLOT_FACET, facet)]
         if link.kind == linking.NONE:
             misses = _misses(tracker) + 1
@@ -102,22 +109,42 @@ class ActionAnswerProcedure(BlockingAction):
             else:
                 menu(dispatcher, T.NOT_FOUND if misses < 2 else T.MENU_AFTER_MISSES, with_clerk=misses >= 2)
             return [SlotSet(SLOT_FACET, facet), SlotSet(SLOT_MISSES, float(misses))]
-        card = kb.card(link.code)
-        if card is None:  # the index and the table disagree: never answer from a stale hit
-            dispatcher.utter_message(text=T.NOT_FOUND)
-            return []
-        ward = kb.ward()
-        context = AnswerContext(sites=kb.sites_for(card.code, ward), ward=ward, now=services.local_now())
-        messages = answers.render(facet, card, context)
-        for message in messages[:-1]:
-            dispatcher.utter_message(text=message)
-        dispatcher.utter_message(text=messages[-1], buttons=facet_buttons(card.code, facet) + feedback_buttons())
-        return [
-            SlotSet(SLOT_CODE, card.code),
-            SlotSet(SLOT_NAME, card.name),
-            SlotSet(SLOT_FACET, facet),
-            SlotSet(SLOT_MISSES, 0.0),
-        ]
+        return answer_card(dispatcher, kb, link.code, facet)
+
+
+def answer_card(dispatcher: CollectingDispatcher, kb, code: str, facet: str) -> list[EventType]:
+    """Render one facet of one procedure with the facet and feedback buttons, and remember it as the context."""
+    card = kb.card(code)
+    if card is None:  # the index and the table disagree: never answer from a stale hit
+        dispatcher.utter_message(text=T.NOT_FOUND)
+        return []
+    ward = kb.ward()
+    context = AnswerContext(sites=kb.sites_for(card.code, ward), ward=ward, now=services.local_now())
+    messages = answers.render(facet, card, context)
+    for message in messages[:-1]:
+        dispatcher.utter_message(text=message)
+    dispatcher.utter_message(text=messages[-1], buttons=facet_buttons(card.code, facet) + feedback_buttons())
+    return [
+        SlotSet(SLOT_CODE, card.code),
+        SlotSet(SLOT_NAME, card.name),
+        SlotSet(SLOT_FACET, facet),
+        SlotSet(SLOT_MISSES, 0.0),
+    ]
+
+
+def answer_if_procedure_named(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[list[EventType]]:
+    """Before refusing or asking again: a message that names a commune procedure nearly whole is answered — the
+    facet its words ask (knowledge/facets.py), else the classifier's best facet, else the overview. None otherwise."""
+    text = tracker.latest_message.get("text") or ""
+    kb = services.knowledge_base()
+    code = linking.named_procedure(kb, text)
+    if code is None:
+        return None
+    facet = asked_facet(text, masked_spans=mention_spans(tracker))
+    if facet is None:
+        ranked = [r.get("name") for r in tracker.latest_message.get("intent_ranking", [])]
+        facet = next((T.FACET_BY_INTENT[name] for name in ranked if name in T.FACET_BY_INTENT), "overview")
+    return answer_card(dispatcher, kb, code, facet)
 
 
 class ActionResetProcedure(BlockingAction):
@@ -149,6 +176,13 @@ class ActionClarify(BlockingAction):
         return "action_clarify"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        try:
+            answered = answer_if_procedure_named(dispatcher, tracker)
+        except SQLAlchemyError:
+            logger.exception("knowledge base unavailable")
+            answered = None
+        if answered is not None:
+            return answered
         misses = _misses(tracker) + 1
         if misses >= 2:
             menu(dispatcher, T.MENU_AFTER_MISSES, with_clerk=True)
@@ -165,12 +199,20 @@ class ActionClarify(BlockingAction):
 
 
 class ActionOutOfScope(BlockingAction):
-    """Decline politely; a second miss in a row (gibberish is often classified here) also offers the menu and a clerk."""
+    """Decline politely — unless the message names a commune procedure (then it is answered); a second miss in a row
+    (gibberish is often classified here) also offers the menu and a clerk."""
 
     def name(self) -> str:
         return "action_out_of_scope"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        try:
+            answered = answer_if_procedure_named(dispatcher, tracker)
+        except SQLAlchemyError:
+            logger.exception("knowledge base unavailable")
+            answered = None
+        if answered is not None:
+            return answered
         misses = _misses(tracker) + 1
         dispatcher.utter_message(response="utter_out_of_scope")
         if misses >= 2:

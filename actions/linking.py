@@ -1,6 +1,10 @@
 """Decide which procedure a message is about: a clear winner, a few close candidates, the one in context, or none.
 
-Wrong answers given with confidence destroy trust, so a close call becomes a question with buttons.
+The whole message is searched (knowledge/search.py), not only the procedure mention the NLU found: the mention of a
+long question is often the base procedure ("khai sinh") while the rest says which variant is meant ("ghi sai muốn
+sửa", "bố là người nước ngoài"), and search weighs both. A hit is trusted by its *coverage* — how much of one of its
+names the message contains — rather than by its score, which long questions dilute. Wrong answers given with
+confidence destroy trust, so a near tie between candidates with the same evidence becomes a question with buttons.
 """
 from __future__ import annotations
 
@@ -13,12 +17,19 @@ from knowledge.types import SearchHit
 
 CODE_PATTERN = re.compile(r"^\s*\d\.\d{6}\s*$")
 
-# Calibrated on the curated data and the held-out query sets (see docs/benchmarks.md).
-MENTION_MIN_SCORE = 0.25  # an NLU-found mention is already a strong hint
-TEXT_MIN_SCORE = 0.6  # free text without a recognised mention must match much of a procedure's wording
-TEXT_SUGGEST_SCORE = 0.4  # below a clear match but worth offering as candidates
-TEXT_OVER_CONTEXT_SCORE = 0.6  # a follow-up switches procedure only on a strong match
-CLOSE_RATIO = 0.85  # candidates within 85 % of the best are "close"
+# Calibrated on the development questions (tests/dev) and checked on the held-out sets (docs/benchmarks.md).
+FOUND_COVERAGE = 0.3  # the message contains at least this share (by idf) of one of the hit's names or aliases
+FOUND_COVERAGE_WITH_MENTION = 0.25  # … or this much when the NLU also recognised a procedure mention
+FOUND_SCORE = 0.4  # … or the hit explains this much of the whole message (search score) without a close rival,
+FOUND_SCORE_MIN_COVERAGE = 0.15  # covering at least a little of one of its names (a bare "giấy tờ" names nothing)
+FOUND_MARGIN = 0.7  # … or, with that little coverage, the runner-up scoring below 70 % of it (a clear winner)
+SUGGEST_COVERAGE = 0.2  # below a clear match but worth offering as a candidate
+TIE_RATIO = 0.95  # a runner-up scoring within 5 % of the best and explaining every word the best one explains is a
+# tie: the message gives no reason to prefer either, so ask
+MENTION_MIN_SCORE = 0.25  # searching the mention alone (when the whole message found nothing) needs this score
+CLOSE_RATIO = 0.85  # for that mention-only search: candidates within 85 % of the best are "close"
+SWITCH_COVERAGE = 0.6  # a follow-up without a mention leaves the procedure in context only for a near-complete name
+RESCUE_COVERAGE = 0.7  # a message the NLU took for out of scope / did not understand still names a commune procedure
 MAX_CANDIDATES = 5
 
 FOUND, AMBIGUOUS, CONTEXT, NONE = "found", "ambiguous", "context", "none"
@@ -41,25 +52,66 @@ def link_procedure(kb: Searcher, text: str, mentions: Sequence[str], context_cod
     for mention in mentions:
         if CODE_PATTERN.match(mention) and kb.card(mention.strip()) is not None:
             return Link(FOUND, mention.strip())
-    if mentions:
-        decided = _decide(kb.search(" ".join(mentions), limit=MAX_CANDIDATES), MENTION_MIN_SCORE)
-        if decided.kind == AMBIGUOUS:
-            decided = _prefer_exact_alias(kb, decided, mentions)
-        if decided.kind != NONE:
+    payload = text.lstrip().startswith("/")  # a button's payload: only its entities are the citizen's words
+    query = " ".join(mentions) if payload or not text.strip() else text
+    hits = kb.search(query, limit=MAX_CANDIDATES) if query.strip() else []
+    decided = decide_hits(hits, has_mention=bool(mentions))
+    if context_code and not mentions:
+        # a follow-up ("còn lệ phí?") stays with its procedure unless it names another one nearly whole
+        if decided.kind == FOUND and decided.code != context_code and hits[0].coverage >= SWITCH_COVERAGE:
             return decided
-    hits = kb.search(text, limit=MAX_CANDIDATES)
-    if context_code:
-        if hits and hits[0].score >= TEXT_OVER_CONTEXT_SCORE and hits[0].code != context_code:
-            decided = _decide(hits, TEXT_OVER_CONTEXT_SCORE)
-            if decided.kind == FOUND or (decided.kind == AMBIGUOUS and context_code not in decided_codes(decided)):
-                return decided
         return Link(CONTEXT, context_code)
-    decided = _decide(hits, TEXT_MIN_SCORE)
-    if decided.kind == NONE:
-        suggestions = tuple(hit for hit in hits if hit.score >= TEXT_SUGGEST_SCORE)[:MAX_CANDIDATES]
-        if len(suggestions) >= 2:
-            return Link(AMBIGUOUS, None, suggestions)
-    return decided
+    if context_code and decided.kind == AMBIGUOUS and context_code in decided_codes(decided):
+        return Link(CONTEXT, context_code)
+    weak = decided.kind == NONE or (decided.kind == AMBIGUOUS and len(decided.candidates) == 1)
+    if not weak or not mentions:
+        return decided
+    # the message as a whole matched at most one candidate weakly, but the NLU found a mention: search it alone
+    by_mention = _decide_by_score(kb.search(" ".join(mentions), limit=MAX_CANDIDATES), MENTION_MIN_SCORE)
+    if by_mention.kind == AMBIGUOUS:
+        by_mention = _prefer_exact_alias(kb, by_mention, mentions)
+    if by_mention.kind == NONE:
+        return Link(CONTEXT, context_code) if context_code else decided
+    return by_mention
+
+
+def named_procedure(kb: Searcher, text: str) -> Optional[str]:
+    """The commune procedure a message names nearly whole, with no close rival; None otherwise.
+
+    Used before refusing a message as out of scope or not understood: a question that names a procedure the ward
+    handles is a procedure question, whatever else it talks about (a bank, an employer, a long story)."""
+    if not text.strip() or text.lstrip().startswith("/"):
+        return None
+    hits = kb.search(text, limit=MAX_CANDIDATES)
+    decided = decide_hits(hits)
+    if decided.kind != FOUND or hits[0].coverage < RESCUE_COVERAGE or not hits[0].commune_level:
+        return None
+    return decided.code
+
+
+def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
+    """A clear winner (enough coverage, no tie), close candidates to choose from, or nothing."""
+    if not hits:
+        return Link(NONE)
+    top = hits[0]
+    needed = FOUND_COVERAGE_WITH_MENTION if has_mention else FOUND_COVERAGE
+    runner_up = hits[1].score if len(hits) > 1 else 0.0
+    clear = top.score >= FOUND_SCORE or runner_up < top.score * FOUND_MARGIN
+    if top.coverage < needed and (not clear or top.coverage < FOUND_SCORE_MIN_COVERAGE):
+        # offer what comes close (one candidate is a yes/no question) rather than "not found"
+        suggestions = tuple(h for h in hits if h.coverage >= SUGGEST_COVERAGE)[:MAX_CANDIDATES]
+        return Link(AMBIGUOUS, None, suggestions) if suggestions else Link(NONE)
+    tied = tuple(h for h in hits[1:] if h.score >= top.score * TIE_RATIO and h.matched >= top.matched
+                 and _same_name(h.name) != _same_name(top.name))  # one procedure published twice is not a tie
+    if tied:
+        return Link(AMBIGUOUS, None, (top, *tied)[:MAX_CANDIDATES])
+    return Link(FOUND, top.code)
+
+
+def _same_name(name: str) -> str:
+    """A name without its parenthetical remark, folded: "Cấp đổi thẻ BHYT (thực hiện tại cấp tỉnh)" and "… (tại cấp
+    trung ương)" are the same procedure for a citizen."""
+    return fold(re.sub(r"\([^()]*\)", " ", name))
 
 
 def _prefer_exact_alias(kb: Searcher, link: Link, mentions: Sequence[str]) -> Link:
@@ -68,7 +120,7 @@ def _prefer_exact_alias(kb: Searcher, link: Link, mentions: Sequence[str]) -> Li
     exact = []
     for hit in link.candidates:
         card = kb.card(hit.code)
-        names = {fold(card.name), *(fold(a) for a in card.aliases)} if card else set()
+        names = {fold(card.name), *(fold(a) for a in card.aliases + card.colloquial)} if card else set()
         if names & wanted:
             exact.append(hit.code)
     return Link(FOUND, exact[0]) if len(exact) == 1 else link
@@ -78,7 +130,7 @@ def decided_codes(link: Link) -> set[str]:
     return {hit.code for hit in link.candidates}
 
 
-def _decide(hits: Sequence[SearchHit], min_score: float) -> Link:
+def _decide_by_score(hits: Sequence[SearchHit], min_score: float) -> Link:
     if not hits or hits[0].score < min_score:
         return Link(NONE)
     best = hits[0].score

@@ -56,7 +56,10 @@ FEEDBACK_BUTTONS = (("👍 Hữu ích", "up"), ("👎 Chưa đúng", "down"))
 
 HEADER = "{name} (mã {code})"
 SOURCE_LINE = "Nguồn: {decision}, rà soát ngày {reviewed}."
-SOURCE_UNREVIEWED = "Nguồn: {decision}. Thông tin nhập tự động từ Cổng Dịch vụ công quốc gia, chưa được cán bộ rà soát."
+SOURCE_UNREVIEWED = (
+    "Nguồn: {decision} (Cổng Dịch vụ công quốc gia). Phường chưa rà soát thủ tục này: thông tin được nhập tự động "
+    "từ danh mục quốc gia, vui lòng hỏi cán bộ trước khi nộp."
+)
 UNDER_REVIEW = "⚠️ Chưa chắc chắn: {notes}. Vui lòng hỏi lại cán bộ về điểm này trước khi nộp."
 
 
@@ -96,6 +99,7 @@ ONLINE_NOW = "Bạn có thể nộp trực tuyến ngay bây giờ qua {portals}
 
 NOT_FOUND = "Mình chưa tìm thấy thủ tục phù hợp với câu hỏi của bạn. Bạn chọn một thủ tục thường gặp dưới đây hoặc gõ tên thủ tục nhé:"
 ASK_WHICH = "Bạn muốn hỏi thủ tục nào? Mình tìm thấy vài thủ tục gần giống:"
+ASK_THIS = "Có phải bạn muốn hỏi thủ tục này không?"
 ASK_PROCEDURE_FIRST = "Bạn đang hỏi về thủ tục nào ạ? Ví dụ: khai sinh, kết hôn, tạm trú, sổ đỏ…"
 OTHER_OPTION = "Thủ tục khác"
 RESET_DONE = "Được ạ. Bạn muốn hỏi thủ tục nào tiếp theo?"

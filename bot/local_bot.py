@@ -5,6 +5,7 @@ Used by the end-to-end test fixture and the benchmarks, so both exercise exactly
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +15,17 @@ from typing import Iterator, Optional
 
 from bot.servers import BotServers, servers_for
 from base.settings import PROJECT_ROOT, get_settings
+
+
+def copy_knowledge(target: Path, ward: Path) -> Path:
+    """The shipped curated data (procedures and colloquial names) with another ward file, for tests and tools that
+    need fixed office hours; returns `target`."""
+    source = PROJECT_ROOT / "knowledge" / "data"
+    shutil.copytree(source / "procedures", target / "procedures")
+    if (source / "colloquial.yml").exists():
+        shutil.copy(source / "colloquial.yml", target / "colloquial.yml")
+    shutil.copy(ward, target / "ward.yml")
+    return target
 
 
 def free_port() -> int:
@@ -46,8 +58,12 @@ def _environment(values: dict[str, Optional[str]]) -> Iterator[None]:
 @contextmanager
 def local_bot(workdir: Path, knowledge_dir: Optional[Path] = None, model: Optional[Path] = None,
               extra_env: Optional[dict[str, Optional[str]]] = None,
-              server_only_env: Optional[dict[str, Optional[str]]] = None) -> Iterator[BotServers]:
+              server_only_env: Optional[dict[str, Optional[str]]] = None,
+              catalogue: Optional[Path] = None) -> Iterator[BotServers]:
     """Train if needed, load the knowledge base into fresh databases under `workdir`, start both servers.
+
+    `catalogue` (a national-portal `.jsonl`/`.jsonl.gz` file) is imported after the curated data, as operators do
+    with `thutuc kb import`, so imported entries compete with curated ones in search.
 
     `extra_env` is set in this process for the whole block (tests read the same databases); `server_only_env` is
     set only while the servers start — they keep their copy — so settings meant for the servers alone (a fake Zalo
@@ -67,6 +83,9 @@ def local_bot(workdir: Path, knowledge_dir: Optional[Path] = None, model: Option
         model = model or ensure_model(quiet=True)
         command = [sys.executable, "-m", "bot.cli", "kb", "load"] + ([str(knowledge_dir)] if knowledge_dir else [])
         subprocess.run(command, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)
+        if catalogue is not None:
+            subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import", "--quiet", str(catalogue)],
+                           cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)
         with _environment(server_only_env or {}):
             servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
             servers.work_dir = workdir

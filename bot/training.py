@@ -26,6 +26,7 @@ def training_inputs(root: Path = PROJECT_ROOT) -> list[Path]:
     files += sorted(p for p in (root / "data").rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml"})
     files += sorted((root / "bot" / "nlu").rglob("*.py"))
     files.append(root / "knowledge" / "text.py")  # folding rules used by the tokenizer
+    files.append(root / "knowledge" / "facets.py")  # facet cues used by bot.nlu.facet_cues
     return [f for f in files if f.exists()]
 
 

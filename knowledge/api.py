@@ -113,6 +113,7 @@ def _card(row, alias_rows, document_rows, channel_rows) -> ProcedureCard:
         review_flags=tuple(ReviewFlag.from_stored(f) for f in row.review_flags or ()),
         parse_warnings=tuple(row.parse_warnings or ()),
         site_ids=tuple(row.site_overrides) if row.site_overrides is not None else None,
+        colloquial=tuple(a.text for a in alias_rows if a.kind == "colloquial"),
     )
 
 
@@ -140,7 +141,8 @@ class KnowledgeBase:
         from knowledge.search import get_index
 
         return [
-            SearchHit(code=c.code, name=c.name, score=c.score, status=c.status)
+            SearchHit(code=c.code, name=c.name, score=c.score, status=c.status, coverage=c.coverage, level=c.level,
+                      matched=c.matched)
             for c in get_index(self.engine).search(text, limit)
         ]
 
@@ -248,13 +250,14 @@ class KnowledgeBase:
     # --------------------------------------------------------------------------------------------------- NLU
 
     def nlu_vocabulary(self) -> dict[str, list[str]]:
-        """Curated procedure display name → its aliases, each also without diacritics (sorted, deduplicated)."""
+        """Curated procedure display name → its aliases and colloquial names, each also without diacritics (sorted,
+        deduplicated)."""
         p, a = t.procedures.c, t.aliases.c
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(p.name, a.text)
                 .join(t.aliases, a.procedure_id == p.id)
-                .where(p.status == STATUS_CURATED, a.kind == "alias")
+                .where(p.status == STATUS_CURATED, a.kind.in_(("alias", "colloquial")))
             ).all()
             names = connection.execute(select(p.name).where(p.status == STATUS_CURATED)).scalars().all()
         vocabulary: dict[str, set[str]] = {name: {name.lower(), fold(name)} for name in names}

@@ -113,9 +113,22 @@ class WardSpec:
 
 
 @dataclass
+class ColloquialSpec:
+    """One row of colloquial.yml: a phrase citizens use for one or more procedures, and how people ask that way."""
+
+    phrase: str
+    codes: list[str]
+    source: str
+    path: str
+    line: int
+    codes_line: int
+
+
+@dataclass
 class CuratedSet:
     procedures: list[ProcedureSpec] = field(default_factory=list)
     ward: Optional[WardSpec] = None
+    colloquial: list[ColloquialSpec] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     unreadable_files: int = 0  # files that are not valid YAML: references into them cannot be checked
 
@@ -652,6 +665,47 @@ def read_ward_file(path: str, data: Any, errors: list[LoadError]) -> Optional[Wa
     )
 
 
+# ------------------------------------------------------------------------------------------------- colloquial
+
+COLLOQUIAL_FILES = ("colloquial.yml", "colloquial.yaml")
+
+
+def read_colloquial_file(path: str, data: Any, errors: list[LoadError]) -> list[ColloquialSpec]:
+    """Rows of colloquial.yml; codes are checked against the curated procedures afterwards (`_cross_check`)."""
+    reader = _Reader(path, errors)
+    top = reader.mapping(data, 1, "tệp tên gọi dân gian")
+    if top is None:
+        return []
+    reader.check_keys(top, ("colloquial",), "tệp tên gọi dân gian")
+    items = top.get("colloquial")
+    if not isinstance(items, LineList):
+        reader.error(top.line_of("colloquial"), "thiếu danh sách 'colloquial'")
+        return []
+    rows = []
+    for index, item in enumerate(items):
+        row = reader.mapping(item, items.line_of(index), f"dòng thứ {index + 1} của 'colloquial'")
+        if row is None:
+            continue
+        reader.check_keys(row, ("phrase", "codes", "source"), "một dòng tên gọi dân gian")
+        phrase = reader.text(row, "phrase", required=True)
+        source = reader.text(row, "source", required=True)
+        codes = []
+        raw_codes = row.get("codes")
+        if not isinstance(raw_codes, LineList) or not raw_codes:
+            reader.error(row.line_of("codes"), "'codes' phải là danh sách mã thủ tục, không rỗng")
+        else:
+            for position, code in enumerate(raw_codes):
+                if not isinstance(code, str):
+                    reader.error(raw_codes.line_of(position), f"mã thủ tục phải là chuỗi trong dấu nháy: {code!r}")
+                elif code.strip() in codes:
+                    reader.error(raw_codes.line_of(position), f"mã {code.strip()} bị lặp lại trong dòng này")
+                else:
+                    codes.append(code.strip())
+        if phrase and source and codes:
+            rows.append(ColloquialSpec(phrase, codes, source, path, row.line, row.line_of("codes")))
+    return rows
+
+
 # ------------------------------------------------------------------------------------------------------ the set
 
 
@@ -663,23 +717,26 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def discover_files(root: Path) -> tuple[list[Path], Optional[Path]]:
-    """Procedure files and the ward file under `root` (a directory or a single file)."""
+def discover_files(root: Path) -> tuple[list[Path], Optional[Path], Optional[Path]]:
+    """Procedure files, the ward file and the colloquial-names file under `root` (a directory or a single file)."""
     if root.is_file():
-        return ([], root) if root.name in ("ward.yml", "ward.yaml") else ([root], None)
+        if root.name in ("ward.yml", "ward.yaml"):
+            return [], root, None
+        return ([], None, root) if root.name in COLLOQUIAL_FILES else ([root], None, None)
     files = sorted(p for p in root.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
     ward = next((p for p in files if p.name in ("ward.yml", "ward.yaml") and p.parent == root), None)
-    return [p for p in files if p != ward], ward
+    colloquial = next((p for p in files if p.name in COLLOQUIAL_FILES and p.parent == root), None)
+    return [p for p in files if p not in (ward, colloquial)], ward, colloquial
 
 
 def read_curated(root: Path) -> CuratedSet:
     """Read and validate every file under `root`; `errors` lists every problem found (empty = safe to load)."""
     result = CuratedSet()
-    procedure_files, ward_file = discover_files(root)
-    if not procedure_files and ward_file is None:
+    procedure_files, ward_file, colloquial_file = discover_files(root)
+    if not procedure_files and ward_file is None and colloquial_file is None:
         result.errors.append(LoadError(str(root), 0, "không tìm thấy tệp YAML nào"))
         return result
-    for path in [*procedure_files, *([ward_file] if ward_file else [])]:
+    for path in [*procedure_files, *(p for p in (ward_file, colloquial_file) if p)]:
         shown = display_path(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -695,11 +752,34 @@ def read_curated(root: Path) -> CuratedSet:
             continue
         if path == ward_file:
             result.ward = read_ward_file(shown, data, result.errors)
+        elif path == colloquial_file:
+            result.colloquial = read_colloquial_file(shown, data, result.errors)
         else:
             result.procedures.extend(read_procedure_file(shown, data, result.errors))
     _cross_check(result)
     result.errors.sort(key=lambda e: (e.path, e.line))
     return result
+
+
+def _check_colloquial(result: CuratedSet, codes: set[str]) -> None:
+    """Every colloquial code names a curated procedure of this set; a phrase appears once (compared folded)."""
+    from knowledge.text import search_key
+
+    seen: dict[str, ColloquialSpec] = {}
+    for row in result.colloquial:
+        key = search_key(row.phrase)
+        if key in seen:
+            other = seen[key]
+            result.errors.append(LoadError(row.path, row.line,
+                                           f"tên gọi '{row.phrase}' bị trùng (đã có ở {other.path}:{other.line})"))
+        else:
+            seen[key] = row
+        if result.unreadable_files:
+            continue  # the codes may live in a file that could not be read
+        for code in row.codes:
+            if code not in codes:
+                result.errors.append(LoadError(row.path, row.codes_line,
+                                               f"tên gọi '{row.phrase}': không có thủ tục đã biên soạn mã {code}"))
 
 
 def _cross_check(result: CuratedSet) -> None:
@@ -725,3 +805,4 @@ def _cross_check(result: CuratedSet) -> None:
                 result.errors.append(
                     LoadError(result.ward.path, result.ward.popular_line, f"'popular' có mã thủ tục không tồn tại: {code}")
                 )
+    _check_colloquial(result, set(first))

@@ -1,7 +1,9 @@
 """`thutuc kb load`: validate the curated YAML, then replace the curated rows in one transaction.
 
 Curated rows are replaced as a whole set, so loading the same files twice gives the same database. Imported rows are
-left alone, except where a curated entry now has the same code: the curated entry wins.
+left alone, except where a curated entry now has the same code: the curated entry wins. The rows of colloquial.yml
+become aliases (kind "colloquial") of the procedures they name, so they exist only when that file is loaded with the
+procedures (a full directory load).
 """
 from __future__ import annotations
 
@@ -45,7 +47,10 @@ class LoadReport:
     sites: int = 0
 
 
-def _procedure_row(spec: ProcedureSpec, now: datetime) -> Procedure:
+ALIAS_COLLOQUIAL = "colloquial"  # an alias from colloquial.yml (kinds: alias | keyword | colloquial)
+
+
+def _procedure_row(spec: ProcedureSpec, now: datetime, colloquial: tuple[str, ...] = ()) -> Procedure:
     row = Procedure(
         code=spec.code,
         name=spec.name,
@@ -69,7 +74,7 @@ def _procedure_row(spec: ProcedureSpec, now: datetime) -> Procedure:
         updated_at=now,
     )
     position = 0
-    for kind, texts in (("alias", spec.aliases), ("keyword", spec.keywords)):
+    for kind, texts in (("alias", spec.aliases), ("keyword", spec.keywords), (ALIAS_COLLOQUIAL, colloquial)):
         for text in texts:
             row.aliases.append(Alias(position=position, kind=kind, text=text, folded=fold(text)))
             position += 1
@@ -194,8 +199,12 @@ def load_curated(engine: Engine, root: Path) -> LoadReport:
             _replace_ward(session, curated.ward)
             report.ward_loaded = True
             report.sites = len(curated.ward.sites)
+        colloquial: dict[str, list[str]] = {}
+        for row in curated.colloquial:
+            for code in row.codes:
+                colloquial.setdefault(code, []).append(row.phrase)
         for spec in curated.procedures:
-            session.add(_procedure_row(spec, now))
+            session.add(_procedure_row(spec, now, tuple(colloquial.get(spec.code, ()))))
         report.procedures = len(curated.procedures)
     _notify_changed(engine)
     return report

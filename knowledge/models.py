@@ -25,7 +25,8 @@ class Procedure(Base):
 
 
 class Alias(Base):
-    """A way people name a procedure (kind "alias") or an extra search word (kind "keyword")."""
+    """A way people name a procedure (kind "alias", or "colloquial" from colloquial.yml) or an extra search word (kind
+    "keyword")."""
 
     __table__ = tables.aliases
 

@@ -9,7 +9,11 @@ Design (docs/knowledge.md has the long version):
 - A whole alias or name found in the query adds a phrase bonus (longer phrase, bigger bonus): "sổ đỏ" means the land
   certificate even though "sổ" and "đỏ" are common words. The best BM25 candidates are then re-ranked by how
   completely the query covers one of their names or aliases.
-- Imported catalogue entries rank below curated ones at equal evidence: curated entries are reviewed.
+- Imported catalogue entries rank below curated ones at equal evidence: curated entries are reviewed; imported entries
+  the commune does not handle (no "Cấp xã" in their level) rank lower still.
+- Variant procedures (knowledge/variants.py): a candidate whose name is a variant the question asks for ("sửa",
+  "cấp lại", "tạm ngừng", "người nước ngoài"…) is rewarded, one the question does not ask for is penalised, so
+  "khai sinh ghi sai muốn sửa" finds the correction procedure and "làm khai sinh" stays with the base one.
 The index is built once per process and engine, and rebuilt when the data changes (loader/importer call `invalidate`,
 other processes notice a changed fingerprint within `knowledge_refresh_s`).
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 import threading
 import time
 from collections import defaultdict
@@ -24,7 +29,8 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Iterable, Optional
 
-from knowledge.text import search_key, search_tokens
+from knowledge.text import fold, letters_without_tone, normalize_syllable, search_key, search_tokens, typed_letters
+from knowledge.variants import marker_words, name_variants, query_variants, variant_factor
 
 # Field weights: how much one occurrence of a term counts in each field.
 FIELD_WEIGHTS = {"name": 3.0, "alias": 2.5, "official": 1.0, "keyword": 1.2}
@@ -32,10 +38,12 @@ K1 = 1.2
 B = 0.35
 BIGRAM_WEIGHT = 0.8  # bigrams keep word order ("khai sinh" vs "sinh ... khai") without drowning unigrams
 PHRASE_BONUS = 1.6  # per token of the longest alias/name found whole in the query
-COVERAGE_BONUS = 1.0  # × idf mass of the best-covered name/alias the query mentions × (its covered share)^power
-COVERAGE_POWER = 1.0
+COVERAGE_BONUS = 3.0  # × idf mass of the best-covered name/alias the query mentions × (its covered share)^power
+COVERAGE_POWER = 2.0
+SHARE_POWER = 2.0  # coverage weighs each word of a name by idf**SHARE_POWER
 RERANK_DEPTH = 40  # BM25 candidates re-ranked with phrase and coverage evidence
 IMPORTED_FACTOR = 0.8  # curated entries are reviewed: prefer them at equal evidence
+OTHER_LEVEL_FACTOR = 0.5  # × IMPORTED_FACTOR for imported entries the commune does not handle (ministry, province)
 FUZZY_CUTOFF = 80.0
 FUZZY_MIN_LENGTH = 3
 
@@ -61,12 +69,17 @@ ABBREVIATIONS = {
 
 @dataclass(frozen=True)
 class Candidate:
-    """One ranked result; `score` is in [0, 1] and comparable within one query."""
+    """One ranked result; `score` is in [0, 1] and comparable within one query. `coverage` is the share (by idf) of
+    the candidate's best-covered name or alias that the query contains: 1.0 when the query names it whole, whatever
+    else the query says, so it stays meaningful for long questions where `score` is diluted."""
 
     code: str
     name: str
     score: float
     status: str
+    coverage: float = 0.0
+    level: str = ""  # "Cấp xã", "Cấp tỉnh, Cấp xã", … as stored
+    matched: frozenset = frozenset()  # the query's (folded) words this candidate's texts contain
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,24 @@ class IndexDocument:
     official_name: str = ""
     aliases: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    level: str = ""
+
+    @property
+    def commune_level(self) -> bool:
+        return not self.level or "cap xa" in fold(self.level)
+
+
+_PARENTHESIS = re.compile(r"\(([^()]*)\)")
+_WORDS = re.compile(r"\w+", re.UNICODE)
+
+
+def split_name(name: str) -> tuple[str, tuple[str, ...]]:
+    """A name without its parenthetical remarks, and the remarks: "Khai báo thông tin về cư trú (người chưa đủ điều
+    kiện đăng ký thường trú, tạm trú)" is named by its first part; the remark only says when it applies, so it counts
+    like a keyword, not like the name."""
+    remarks = tuple(r.strip() for r in _PARENTHESIS.findall(name) if r.strip())
+    main = " ".join(_PARENTHESIS.sub(" ", name).split())
+    return (main or name), remarks
 
 
 def _terms(tokens: list[str]) -> list[str]:
@@ -99,11 +130,12 @@ class SearchIndex:
             # Per field kind, a term counts by its best alias/keyword, not once per alias: an entry with ten phrasings
             # of "giám hộ" should not outrank one that says it once.
             tf: dict[str, float] = defaultdict(float)
+            main_name, remarks = split_name(doc.name)
             for field_name, texts in (
-                ("name", (doc.name,)),
+                ("name", (main_name,)),
                 ("official", (doc.official_name,)),
                 ("alias", doc.aliases),
-                ("keyword", doc.keywords),
+                ("keyword", doc.keywords + remarks),
             ):
                 best: dict[str, float] = {}
                 for text in texts:
@@ -138,24 +170,55 @@ class SearchIndex:
         }
         postings: dict[str, dict[int, float]] = {term: {} for term in document_frequency}
         idf = self._idf
+        self._status_factor = [self._document_factor(doc) for doc in self.documents]
+        self._letters = [self._document_letters(doc) for doc in self.documents]
+        self._variants = [name_variants(doc.name) for doc in self.documents]
         for index, tf in enumerate(weighted_tf):
             norm = K1 * (1 - B + B * lengths[index] / average)
-            scale = (IMPORTED_FACTOR if self.documents[index].status != "curated" else 1.0) * (K1 + 1)
+            scale = self._status_factor[index] * (K1 + 1)
             for term, value in tf.items():
                 postings[term][index] = scale * idf[term] * value / (value + norm)
         self._postings = postings
         self._phrases = dict(self._phrases)
         # per document: (distinct syllables, their idf sum) for the name and each alias, for coverage re-ranking
-        self._phrase_terms: list[list[tuple[frozenset, float]]] = [[] for _ in self.documents]
+        # (distinct syllables, their idf sum, the phrase's word pairs) per name and alias
+        self._phrase_terms: list[list[tuple[frozenset, float, frozenset]]] = [[] for _ in self.documents]
         for phrases in self._phrases.values():
             for phrase, index, _length in phrases:
-                terms = frozenset(phrase.split())
-                total = sum(self._idf.get(t, 0.0) for t in terms)
+                words = phrase.split()
+                terms = frozenset(words)
+                total = sum(self._idf.get(t, 0.0) ** SHARE_POWER for t in terms)
                 if total > 0:
-                    self._phrase_terms[index].append((terms, total))
+                    pairs = frozenset(f"{a} {b}" for a, b in zip(words, words[1:]))
+                    self._phrase_terms[index].append((terms, total, pairs))
         self._common_cutoff = max(50, len(self.documents) // 20)
         self._vocabulary = sorted(t for t in self._idf if " " not in t)
         self._vocabulary_set = set(self._vocabulary)
+
+    @staticmethod
+    def _document_letters(doc: IndexDocument) -> dict[str, frozenset[str]]:
+        """Folded word → the toneless letters the procedure's own texts spell it with (text.letters_without_tone)."""
+        letters: dict[str, set[str]] = defaultdict(set)
+        for text in (doc.name, doc.official_name, *doc.aliases, *doc.keywords):
+            for word in _WORDS.findall(text.lower()):
+                folded = normalize_syllable(fold(word))
+                if folded.isalnum():
+                    letters[folded].add(letters_without_tone(word))
+        return {word: frozenset(forms) for word, forms in letters.items()}
+
+    def _agrees(self, index: int, term: str, typed: dict[str, set[str]]) -> bool:
+        """False when a word the citizen typed with diacritics is, in this procedure, a different word."""
+        for part in term.split(" "):
+            wanted = typed.get(part)
+            if wanted is not None and not (self._letters[index].get(part, frozenset()) & wanted):
+                return False
+        return True
+
+    @staticmethod
+    def _document_factor(doc: IndexDocument) -> float:
+        if doc.status == "curated":
+            return 1.0
+        return IMPORTED_FACTOR * (1.0 if doc.commune_level else OTHER_LEVEL_FACTOR)
 
     # ------------------------------------------------------------------------------------------------ query side
 
@@ -214,7 +277,9 @@ class SearchIndex:
         corrected = self._correct(tokens)
         terms = [t for t, _ in corrected]
         confidence = {t: c for t, c in corrected}
-        weighted: list[tuple[dict[int, float], float]] = []
+        # words typed with diacritics only match the same words ("đi" is not the "di" of "di chúc")
+        typed = typed_letters(text[:500])
+        weighted: list[tuple[dict[int, float], float, bool, str]] = []
         best_possible = 0.0
         seen: set[str] = set()
         for term in _terms(terms):
@@ -230,52 +295,81 @@ class SearchIndex:
             else:
                 weight = confidence.get(term, 1.0)
             best_possible += weight * idf * (K1 + 1)
-            weighted.append((self._postings[term], weight))
+            constrained = any(part in typed for part in term.split(" "))
+            weighted.append((self._postings[term], weight, constrained, term))
         if not weighted:
             return []
         # Rare terms first: they choose the candidates; very common terms ("đăng", "ký", "cấp") then only re-rank
         # those candidates instead of walking posting lists that cover half the catalogue.
         weighted.sort(key=lambda item: len(item[0]))
         scores: dict[int, float] = {}
-        for postings, weight in weighted:
+        for postings, weight, constrained, term in weighted:
             if scores and len(postings) > self._common_cutoff and len(scores) < len(postings):
                 for index in list(scores):
                     value = postings.get(index)
-                    if value:
+                    if value and (not constrained or self._agrees(index, term, typed)):
                         scores[index] += weight * value
             else:
                 for index, value in postings.items():
-                    scores[index] = scores.get(index, 0.0) + weight * value
+                    if not constrained or self._agrees(index, term, typed):
+                        scores[index] = scores.get(index, 0.0) + weight * value
         query_key = f" {' '.join(terms)} "
         raw_key = f" {search_key(text[:500])} "
         longest: dict[int, int] = {}
         for first in set(terms) | set(raw_key.split()):
             for phrase, index, length in self._phrases.get(first, ()):
-                if length > longest.get(index, 0) and (phrase in query_key or phrase in raw_key):
+                if length > longest.get(index, 0) and (phrase in query_key or phrase in raw_key) and (
+                        not typed or self._agrees(index, phrase.strip(), typed)):
                     longest[index] = length
         for index, length in longest.items():
-            factor = IMPORTED_FACTOR if self.documents[index].status != "curated" else 1.0
-            scores[index] = scores.get(index, 0.0) + factor * PHRASE_BONUS * length
+            scores[index] = scores.get(index, 0.0) + self._status_factor[index] * PHRASE_BONUS * length
         best_possible += PHRASE_BONUS * len(terms) + COVERAGE_BONUS * sum(self._idf.get(t, 0.0) for t in set(terms))
         # Re-rank the best BM25 candidates by how completely the query covers one of their names or aliases:
         # "đăng ký giám hộ" fully covered beats "đăng ký giám sát việc giám hộ" that shares more words.
         query_terms = set(terms) | set(raw_key.split())
+        raw_words = raw_key.split()
+        query_pairs = {f"{a} {b}" for a, b in zip(terms, terms[1:])} | {
+            f"{a} {b}" for a, b in zip(raw_words, raw_words[1:])}
+        asked = query_variants(text)
         shortlist = heapq.nlargest(max(RERANK_DEPTH, limit), scores.items(), key=itemgetter(1))
+        coverage: dict[int, float] = {}
         for index, value in shortlist:
-            evidence = 0.0
-            for phrase_terms, total in self._phrase_terms[index]:
-                covered = sum(self._idf.get(t, 0.0) for t in phrase_terms if t in query_terms)
-                evidence = max(evidence, covered * (covered / total) ** COVERAGE_POWER)
-            factor = IMPORTED_FACTOR if self.documents[index].status != "curated" else 1.0
-            scores[index] = value + factor * COVERAGE_BONUS * evidence
+            evidence, best_share = 0.0, 0.0
+            said = self._variants[index] & asked.kinds
+            extra_words, extra_pairs = marker_words(said) if said else (frozenset(), frozenset())
+            for phrase_terms, total, pairs in self._phrase_terms[index]:
+                present = [t for t in phrase_terms
+                           if (t in query_terms and (t not in typed or self._agrees(index, t, typed)))
+                           or t in extra_words]
+                if not present:
+                    continue
+                covered = sum(self._idf.get(t, 0.0) for t in present)
+                # rare words carry a name's identity: "làm hộ khẩu" is not named by "làm hộ chiếu"
+                share = sum(self._idf.get(t, 0.0) ** SHARE_POWER for t in present) / total
+                # the words must also come together: "bao … từ" in "bao giờ … từ sáng" does not name "báo tử"
+                together = (len(pairs & (query_pairs | extra_pairs)) + 1) / (len(pairs) + 1)
+                ratio = share * together
+                strength = covered * ratio ** COVERAGE_POWER
+                if strength > evidence:
+                    evidence, best_share = strength, ratio
+            coverage[index] = best_share
+            scores[index] = value + self._status_factor[index] * COVERAGE_BONUS * evidence
+        offered = frozenset().union(*(self._variants[index] for index, _ in shortlist)) if asked.kinds else frozenset()
+        for index, _ in shortlist:
+            scores[index] *= variant_factor(self._variants[index], asked, offered)
         top = heapq.nlargest(limit + 8, ((i, scores[i]) for i, _ in shortlist), key=itemgetter(1))
         ranked = sorted(top, key=lambda item: (-item[1], self.documents[item[0]].code))[:limit]
+        unigrams = [t for t in dict.fromkeys(terms) if t in self._postings]
         return [
             Candidate(
                 code=self.documents[index].code,
                 name=self.documents[index].name,
                 score=round(min(1.0, value / best_possible), 4) if best_possible else 0.0,
                 status=self.documents[index].status,
+                coverage=round(coverage.get(index, 0.0), 4),
+                level=self.documents[index].level,
+                matched=frozenset(t for t in unigrams if index in self._postings[t]
+                                  and (t not in typed or self._agrees(index, t, typed))),
             )
             for index, value in ranked
         ]
@@ -320,7 +414,9 @@ def load_documents(engine) -> list[IndexDocument]:
         ):
             (keywords if kind == "keyword" else names)[procedure_id].append(text)
         p = procedures.c
-        rows = connection.execute(select(p.id, p.code, p.name, p.official_name, p.status).order_by(p.code)).all()
+        rows = connection.execute(
+            select(p.id, p.code, p.name, p.official_name, p.status, p.level).order_by(p.code)
+        ).all()
     return [
         IndexDocument(
             code=code,
@@ -329,8 +425,9 @@ def load_documents(engine) -> list[IndexDocument]:
             official_name=official if official != name else "",
             aliases=tuple(names.get(pid, ())),
             keywords=tuple(keywords.get(pid, ())),
+            level=level or "",
         )
-        for pid, code, name, official, status in rows
+        for pid, code, name, official, status, level in rows
     ]
 
 
@@ -362,7 +459,7 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
 
 # A built index is also kept on disk (var/cache) so a cold command such as `thutuc tra` skips the build. It is the
 # application's own file, rebuilt whenever the data fingerprint or the index format changes.
-_DISK_FORMAT = 4
+_DISK_FORMAT = 9
 
 
 def _is_settings_database(key: str) -> bool:

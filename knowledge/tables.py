@@ -71,7 +71,7 @@ aliases = Table(
     Column("id", Integer, primary_key=True),
     Column("procedure_id", Integer, ForeignKey("kb_procedures.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("position", Integer, nullable=False, default=0),
-    Column("kind", String(16), nullable=False, default="alias"),  # alias | keyword (search-only words)
+    Column("kind", String(16), nullable=False, default="alias"),  # alias | keyword (search-only words) | colloquial
     Column("text", Text, nullable=False),
     Column("folded", Text, nullable=False),
 )

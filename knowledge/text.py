@@ -64,3 +64,74 @@ def search_tokens(text: str) -> list[str]:
 def search_key(text: str) -> str:
     """The folded, tokenised form of a phrase joined by spaces, used for phrase (substring) matching."""
     return " ".join(search_tokens(text))
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_Y_TO_I = str.maketrans({"y": "i", "ý": "í", "ỳ": "ì", "ỷ": "ỉ", "ỹ": "ĩ", "ỵ": "ị"})
+_ACCENTED_CONSONANT_Y = re.compile(r"^([bcdghklmnpqrstvxđ]+)([yýỳỷỹỵ])$")
+
+
+def _accented_syllable(word: str) -> str:
+    match = _ACCENTED_CONSONANT_Y.match(word)
+    return match.group(1) + match.group(2).translate(_Y_TO_I) if match else word
+
+
+@lru_cache(maxsize=16384)
+def cue_tokens(text: str) -> tuple[tuple[str, str], ...]:
+    """(folded, accented) per word, for matching phrases that differ only by diacritics ("sửa" fix, "sữa" milk).
+
+    The accented form is the lower-cased NFC word with ký/kí-style spelling unified, or "" when the word was typed
+    without any diacritic (then only its folded form can be compared)."""
+    tokens = []
+    for word in _WORD.findall(unicodedata.normalize("NFC", text or "").lower()):
+        folded = normalize_syllable(word.translate(_STRIP_TABLE))
+        if not _NON_WORD.sub("", folded):
+            continue
+        tokens.append((folded, "" if folded == word else _accented_syllable(word)))
+    return tuple(tokens)
+
+
+def contains_phrase(text_tokens: tuple[tuple[str, str], ...], phrase_tokens: tuple[tuple[str, str], ...]) -> bool:
+    """Whether the phrase occurs in the text: folded words equal, and wherever the text carries diacritics they
+    must be the phrase's own (a word typed without diacritics matches any accented form)."""
+    size = len(phrase_tokens)
+    if not size:
+        return False
+    for start in range(len(text_tokens) - size + 1):
+        for (folded, accented), (want_folded, want_accented) in zip(text_tokens[start:start + size], phrase_tokens):
+            if folded != want_folded or (accented and want_accented and accented != want_accented):
+                break
+        else:
+            return True
+    return False
+
+
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
+
+
+@lru_cache(maxsize=65536)
+def letters_without_tone(word: str) -> str:
+    """A lower-cased word without its tone mark but with its letters (ă â ê ô ơ ư đ), ký/kí-style spelling unified.
+
+    Two words typed with diacritics are different words when these differ ("đi" go / "di" as in di chúc, "mất" /
+    "mặt"); a different tone alone is often a typo ("chứng thưc") or a regional spelling, so it does not count."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    kept = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+    match = _ACCENTED_CONSONANT_Y.match(kept)
+    return match.group(1) + "i" if match else kept
+
+
+def typed_letters(text: str) -> dict[str, set[str]]:
+    """Folded word → the toneless letters it was typed with, for words every occurrence of which carries diacritics
+    (a word typed once without them could be anything)."""
+    seen: dict[str, set[str]] = {}
+    plain: set[str] = set()
+    for word in _WORD.findall(unicodedata.normalize("NFC", text or "").lower()):
+        folded = normalize_syllable(word.translate(_STRIP_TABLE))
+        if not folded.isalnum():
+            continue
+        if folded == word:
+            plain.add(folded)
+        else:
+            seen.setdefault(folded, set()).add(letters_without_tone(word))
+    return {folded: letters for folded, letters in seen.items() if folded not in plain}

@@ -14,6 +14,14 @@ class SearchHit:
     name: str
     score: float  # 0..1, comparable within one query
     status: str  # curated | imported
+    coverage: float = 0.0  # share of the hit's best-covered name/alias found in the query (knowledge/search.py)
+    level: str = ""  # cấp thực hiện as stored ("Cấp xã", "Cấp tỉnh, Cấp xã"…)
+    matched: frozenset = frozenset()  # the query's folded words found in this procedure's names (knowledge/search.py)
+
+    @property
+    def commune_level(self) -> bool:
+        """Whether the commune handles it (curated entries are commune procedures by construction)."""
+        return self.status == "curated" or not self.level or "cấp xã" in self.level.lower()
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,7 @@ class ProcedureCard:
     review_flags: tuple[ReviewFlag, ...]
     parse_warnings: tuple[str, ...] = ()
     site_ids: Optional[tuple[str, ...]] = None  # procedure-specific sites (overrides field routing)
+    colloquial: tuple[str, ...] = ()  # colloquial names from knowledge/data/colloquial.yml (also search aliases)
 
     def open_flags(self, facet: Optional[str] = None) -> tuple[ReviewFlag, ...]:
         """Open review flags, only those concerning `facet` when one is given."""

@@ -3,7 +3,6 @@ running assistant (action server + Rasa server) for end-to-end and browser tests
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +12,7 @@ import pytest
 import requests
 
 from base.rasa_api import auth_headers
-from base.settings import PROJECT_ROOT, get_settings
-from tests.fakes.zalo_bot import zalo_bot  # noqa: F401  (session fixture: the trained bot behind a fake Zalo API)
+from base.settings import get_settings
 
 E2E_WARD = Path(__file__).parent / "e2e" / "fixtures" / "ward.yml"
 
@@ -126,11 +124,10 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
     from bot.local_bot import local_bot
 
     workdir = tmp_path_factory.mktemp("bot")
-    knowledge = workdir / "knowledge"
-    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
-    shutil.copy(E2E_WARD, knowledge / "ward.yml")
+    from bot.local_bot import copy_knowledge
     from tests.fakes.staff import ensure_staff
 
+    knowledge = copy_knowledge(workdir / "knowledge", E2E_WARD)
     tokens = {"THUTUC_SYNC_TOKEN": "sync-test-token"}
     with local_bot(workdir, knowledge, extra_env=tokens) as servers:
         ensure_staff(os.environ["DATABASE_URL"])  # clerk "lan", operator "minh" (tests/fakes/staff.py)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 from typing import Any, Optional
 
@@ -11,17 +10,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from base.settings import PROJECT_ROOT, get_settings
+from base.settings import get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
 def knowledge_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("knowledge")
-    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", root / "procedures")
-    shutil.copy(FIXTURES / "ward.yml", root / "ward.yml")
-    return root
+    from bot.local_bot import copy_knowledge
+
+    return copy_knowledge(tmp_path_factory.mktemp("knowledge"), FIXTURES / "ward.yml")
 
 
 @pytest.fixture(scope="session")

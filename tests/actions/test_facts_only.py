@@ -65,3 +65,78 @@ def test_long_answers_are_split_within_the_limit(limit):
     parts = answers.split_messages(lines, limit=limit)
     assert all(0 < len(p) <= limit for p in parts)
     assert "".join(parts).replace("\n", "").replace(" ", "") == "".join(lines).replace(" ", "")
+
+
+# ------------------------------------------------------------------------------ imported catalogue entries
+
+HEADER = "Hình thức nộpThời gianPhí, lệ phíMô tả"
+DOC_HEADER = "Tên giấy tờMẫu đơn, tờ khaiSố lượng"
+SYNTHETIC_RECORDS = [
+    {
+        "ma_thu_tuc": "9.100001", "ten_thu_tuc": "Thủ tục cấp giấy xác nhận thử nghiệm", "so_quyet_dinh": "12/QĐ-TEST",
+        "cap_thuc_hien": "Cấp xã", "linh_vuc": "Thử nghiệm", "doi_tuong_thuc_hien": "Công dân Việt Nam",
+        "cach_thuc_thuc_hien": HEADER + "Trực tiếp3 Ngày làm việc20.000 ĐồngTrực tuyến2 Ngày làm việcMiễn phí",
+        "thanh_phan_ho_so": DOC_HEADER + "* Giấy tờ phải nộpTờ khai (Mẫu số 18)1 bản chínhBản sao giấy tờ2 bản sao",
+        "trinh_tu_thuc_hien": "Bước 1: Nộp hồ sơ. Bước 2: Nhận kết quả sau 03 ngày làm việc.",
+        "can_cu_phap_ly": "Số ký hiệuTrích yếuNgày ban hànhCơ quan ban hành45/2025/NĐ-CPNghị định thử01-01-2025Chính phủ",
+        "yeu_cau_dieu_kien": "Đủ 18 tuổi", "ket_qua_xu_ly": "Giấy xác nhậnMã: KQ.G01.1",
+        "detail_url": "https://example.invalid/9.100001",
+    },
+    {  # the time column gives no unit: the answer must not guess one
+        "ma_thu_tuc": "9.100002", "ten_thu_tuc": "Thủ tục hỗ trợ thử nghiệm", "so_quyet_dinh": "13/QĐ-TEST",
+        "cap_thuc_hien": "Cấp tỉnh, Cấp xã", "linh_vuc": "Thử nghiệm",
+        "cach_thuc_thuc_hien": HEADER + "Trực tiếp1Mức phí do Hội đồng nhân dân tỉnh quy định",
+        "thanh_phan_ho_so": DOC_HEADER + "Đơn đề nghị1 bản chính", "trinh_tu_thuc_hien": "Nộp hồ sơ tại xã.",
+        "ket_qua_xu_ly": "", "detail_url": "",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def imported_kb(tmp_path_factory):
+    """A knowledge base with imported entries: the synthetic records above, and the national commune catalogue
+    when ../shared is present (every number of every facet of every record is then checked too)."""
+    from base.db import make_engine
+    from bot.conversation_eval import reference_file
+    from knowledge.api import KnowledgeBase
+    from knowledge.importer import import_catalogue
+
+    folder = tmp_path_factory.mktemp("imported")
+    engine = make_engine(f"sqlite:///{folder / 'kb.db'}")
+    synthetic = folder / "synthetic.jsonl"
+    synthetic.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in SYNTHETIC_RECORDS), encoding="utf-8")
+    import_catalogue(engine, synthetic)
+    commune = reference_file("procedures_commune.jsonl")
+    if commune is not None:
+        import_catalogue(engine, commune)
+    yield KnowledgeBase(engine)
+    engine.dispose()
+
+
+def test_imported_answers_hold_only_numbers_of_their_record_and_say_the_ward_has_not_reviewed_them(imported_kb):
+    from actions import templates as T
+
+    codes = imported_kb.codes(status="imported")
+    assert {"9.100001", "9.100002"} <= set(codes)
+    context = AnswerContext(sites=(), ward=None, now=OPEN_MOMENT)
+    unreviewed = "Phường chưa rà soát thủ tục này"
+    assert unreviewed in T.SOURCE_UNREVIEWED
+    for code in codes:
+        card = imported_kb.card(code)
+        allowed = numbers(json.dumps(to_jsonable(card), ensure_ascii=False))
+        for facet in FACETS:
+            messages = answers.render(facet, card, context)
+            reply = ENUMERATOR.sub("", "\n".join(messages))
+            invented = numbers(reply) - allowed
+            assert not invented, f"{code} {facet}: numbers {sorted(invented)} are not in the record\n{reply}"
+            assert unreviewed in messages[-1], f"{code} {facet}: the source line must say the ward has not reviewed it"
+
+
+def test_imported_time_limit_without_a_unit_is_not_answered_with_a_guess(imported_kb):
+    from actions import templates as T
+
+    card = imported_kb.card("9.100002")
+    reply = "\n".join(answers.render("time", card, AnswerContext(sites=(), ward=None, now=OPEN_MOMENT)))
+    assert T.NO_DATA["time"] in reply
+    fee = "\n".join(answers.render("fee", card, AnswerContext(sites=(), ward=None, now=OPEN_MOMENT)))
+    assert "Hội đồng nhân dân tỉnh" in fee

@@ -201,3 +201,23 @@ def test_clarify_offers_a_clerk_once():
     messages, _ = run_action(ActionClarify(), make_tracker("hm", "nlu_fallback", ranking=ranking))
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads.count("/request_human") == 1
+
+
+@freeze_time(local(WEEKDAY_MORNING))
+def test_out_of_scope_that_names_a_commune_procedure_is_answered_with_the_asked_facet():
+    from actions.guidance import ActionOutOfScope
+
+    tracker = make_tracker("ngân hàng bắt nộp giấy xác nhận tình trạng hôn nhân, xin ở đâu", "out_of_scope")
+    messages, events = run_action(ActionOutOfScope(), tracker)
+    text = all_text(messages)
+    assert text.startswith("Cấp Giấy xác nhận tình trạng hôn nhân (mã 1.004873)") and T.WHERE_INTRO in text
+    assert slot_events(events)["procedure_code"] == "1.004873"
+
+
+@freeze_time(local(WEEKDAY_MORNING))
+def test_not_understood_but_naming_a_procedure_is_answered_instead_of_asking_again():
+    ranking = [{"name": "ask_fee", "confidence": 0.2}, {"name": "ask_documents", "confidence": 0.18}]
+    tracker = make_tracker("đăng ký tạm trú cho sinh viên thuê trọ", "nlu_fallback", ranking=ranking)
+    messages, _ = run_action(ActionClarify(), tracker)
+    assert all_text(messages).startswith("Đăng ký tạm trú (mã 1.004194)")
+    assert T.FEE_INTRO in all_text(messages)  # no facet word: the classifier's best facet

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -90,9 +89,9 @@ def start_zalo_bot(workdir: Path, extra_env: Optional[Dict[str, Optional[str]]] 
     `extra_env` goes to `local_bot` (e.g. a Redis or tracker database of the test's own)."""
     from bot.local_bot import local_bot
 
-    knowledge = workdir / "knowledge"
-    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "procedures", knowledge / "procedures")
-    shutil.copy(E2E_WARD, knowledge / "ward.yml")
+    from bot.local_bot import copy_knowledge
+
+    knowledge = copy_knowledge(workdir / "knowledge", E2E_WARD)
     with FakeZaloServer.in_thread() as zalo:
         zalo_env = bot_environment(zalo, str(workdir / "zalo_tokens.json"), OA_SECRET)
         with local_bot(workdir, knowledge, extra_env=extra_env, server_only_env=zalo_env) as servers:

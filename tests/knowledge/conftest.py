@@ -13,7 +13,10 @@ import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_DATA = FIXTURES / "data"
-SHARED_DVCQG = Path(__file__).resolve().parents[2].parent / "shared/reference/dvcqg"
+# ../shared beside the checkout (CI, the main checkout), or beside a parent (a git worktree in a sub-directory)
+SHARED_DVCQG = next((parent / "shared/reference/dvcqg" for parent in Path(__file__).resolve().parents[2].parents
+                     if (parent / "shared/reference/dvcqg").is_dir()),
+                    Path(__file__).resolve().parents[2].parent / "shared/reference/dvcqg")
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 

@@ -121,3 +121,65 @@ def test_disk_cache_only_for_the_configured_database_and_checked_by_fingerprint(
     assert cached is not None and [d.code for d in cached.documents] == [d.code for d in built.documents]
     assert search._read_disk_cache(key, (0, "changed", 0)) is None
     get_settings.cache_clear()
+
+
+# --------------------------------------------------------------------------- variants, diacritics, coverage
+
+VARIANT_DOCS = [
+    IndexDocument("1.001193", "Đăng ký khai sinh", "curated", "", ("khai sinh", "giấy khai sinh", "làm khai sinh")),
+    IndexDocument("1.004884", "Đăng ký lại khai sinh", "curated", "", ("đăng ký lại khai sinh",)),
+    IndexDocument("1.004859", "Thay đổi, cải chính, bổ sung thông tin hộ tịch", "curated", "",
+                  ("cải chính hộ tịch", "sửa giấy khai sinh")),
+    IndexDocument("2.000635", "Cấp bản sao trích lục hộ tịch, bản sao giấy khai sinh", "curated", "",
+                  ("bản sao giấy khai sinh", "trích lục khai sinh")),
+    IndexDocument("2.000528", "Đăng ký khai sinh có yếu tố nước ngoài", "curated", "", ("khai sinh cho con lai",)),
+    IndexDocument("2.001019", "Chứng thực di chúc", "curated", "", ("chứng thực di chúc", "công chứng di chúc")),
+    IndexDocument("2.000815", "Chứng thực bản sao từ bản chính", "curated", "", ("công chứng", "sao y")),
+    IndexDocument("1.000656", "Đăng ký khai tử", "curated", "", ("khai tử", "báo tử")),
+    IndexDocument("1.010040", "Khai báo thông tin về cư trú (người chưa đủ điều kiện đăng ký thường trú, tạm trú)",
+                  "curated", "", ("khai báo cư trú",)),
+    IndexDocument("1.004194", "Đăng ký tạm trú", "curated", "", ("tạm trú", "đăng ký tạm trú")),
+    IndexDocument("9.000001", "Đăng ký khai sinh cho tàu biển", "imported", level="Cấp tỉnh"),
+]
+
+
+@pytest.fixture(scope="module")
+def variant_index():
+    return SearchIndex(VARIANT_DOCS)
+
+
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("làm khai sinh cho con cần gì", "1.001193"),  # no variant asked: the base procedure
+        ("giấy khai sinh ghi sai ngày sinh, muốn sửa lại", "1.004859"),
+        ("giay khai sinh ghi sai ngay sinh muon sua lai", "1.004859"),
+        ("làm mất bản chính giấy khai sinh thì xin lại ở đâu", "2.000635"),
+        ("chồng em người Hàn Quốc, làm khai sinh cho con", "2.000528"),
+        ("sổ hộ tịch mất, đăng ký lại khai sinh", "1.004884"),
+    ],
+)
+def test_variant_words_steer_to_the_variant_and_their_absence_to_the_base(variant_index, query, code):
+    assert variant_index.search(query, 3)[0].code == code
+
+
+def test_a_word_typed_with_diacritics_matches_only_the_same_word(variant_index):
+    # "đi" (go) is not the "di" of "di chúc"
+    assert variant_index.search("đi công chứng bằng đại học mất bao nhiêu tiền", 3)[0].code == "2.000815"
+
+
+def test_coverage_needs_the_words_of_a_name_together(variant_index):
+    hits = {h.code: h for h in variant_index.search("mất điện từ sáng, bao giờ có lại", 5)}
+    assert "1.000656" not in hits or hits["1.000656"].coverage < 0.6  # "bao … từ" is not "báo tử"
+    full = variant_index.search("báo tử cho ông", 1)[0]
+    assert full.code == "1.000656" and full.coverage == pytest.approx(1.0)
+
+
+def test_parenthetical_remark_counts_less_than_the_name(variant_index):
+    assert variant_index.search("đăng ký tạm trú cho người thuê trọ", 1)[0].code == "1.004194"
+
+
+def test_hits_report_level_and_matched_words(variant_index):
+    hit = variant_index.search("khai sinh cho tàu biển", 1)[0]
+    assert hit.code == "9.000001" and hit.level == "Cấp tỉnh"
+    assert {"tau", "bien"} <= hit.matched

@@ -33,3 +33,30 @@ def test_search_tokens_unify_i_and_y_and_drop_punctuation():
     assert search_tokens("lý lịch tư pháp?") == ["li", "lich", "tu", "phap"]
     assert search_tokens("tuổi") == ["tuoi"]
     assert search_key("Khai   sinh.") == "khai sinh"
+
+
+def test_letters_without_tone_keep_the_letters_that_make_a_different_word():
+    from knowledge.text import letters_without_tone
+
+    assert letters_without_tone("đi") != letters_without_tone("di")  # go / (di chúc)
+    assert letters_without_tone("mất") != letters_without_tone("mặt")
+    assert letters_without_tone("thực") == letters_without_tone("thưc")  # a mistyped tone is the same word
+    assert letters_without_tone("Ký") == letters_without_tone("kí") == "ki"
+
+
+def test_typed_letters_only_constrain_words_always_typed_with_diacritics():
+    from knowledge.text import typed_letters
+
+    letters = typed_letters("đi công chứng, cong chung lại")
+    assert letters["di"] == {"đi"}
+    assert "cong" not in letters and "chung" not in letters  # typed once without diacritics: could be anything
+
+
+def test_contains_phrase_compares_diacritics_only_where_they_were_typed():
+    from knowledge.text import contains_phrase, cue_tokens
+
+    fix = cue_tokens("sửa")
+    assert contains_phrase(cue_tokens("muốn sửa lại"), fix)
+    assert contains_phrase(cue_tokens("muon sua lai"), fix)
+    assert not contains_phrase(cue_tokens("trà sữa"), fix)
+    assert contains_phrase(cue_tokens("đăng kí lại"), cue_tokens("đăng ký lại"))

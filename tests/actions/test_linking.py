@@ -1,0 +1,99 @@
+"""Linking a message to a procedure: the whole message is searched, coverage decides, ties are asked about."""
+from __future__ import annotations
+
+import pytest
+
+from actions import linking
+from actions.linking import AMBIGUOUS, CONTEXT, FOUND, NONE, decide_hits, link_procedure, named_procedure
+from knowledge.types import SearchHit
+
+
+def hit(code: str, score: float, coverage: float, matched=("a",), status="curated", level="Cấp xã") -> SearchHit:
+    return SearchHit(code=code, name=code, score=score, status=status, coverage=coverage, level=level,
+                     matched=frozenset(matched))
+
+
+def test_a_hit_that_covers_one_of_its_names_is_found_whatever_the_score():
+    assert decide_hits([hit("1", 0.12, 1.0), hit("2", 0.10, 0.3)]) == linking.Link(FOUND, "1")
+
+
+def test_little_coverage_offers_candidates_or_nothing():
+    assert decide_hits([hit("1", 0.3, 0.1)]).kind == NONE
+    assert decide_hits([hit("1", 0.3, 0.25), hit("2", 0.29, 0.22)]).kind == AMBIGUOUS
+    # a mention found by the NLU lowers the bar a little
+    assert decide_hits([hit("1", 0.3, 0.27)], has_mention=True).kind == FOUND
+
+
+def test_a_strong_score_with_some_coverage_is_found():
+    assert decide_hits([hit("1", 0.5, 0.2), hit("2", 0.25, 0.6)]).kind == FOUND
+    assert decide_hits([hit("1", 0.5, 0.05)]).kind == NONE  # a bare facet word ("giấy tờ") names nothing
+
+
+def test_a_tie_is_a_runner_up_as_good_that_explains_every_word_the_best_one_does():
+    tied = decide_hits([hit("1", 0.60, 0.5, ("dang", "ki", "lai")), hit("2", 0.59, 0.4, ("dang", "ki", "lai"))])
+    assert tied.kind == AMBIGUOUS and [h.code for h in tied.candidates] == ["1", "2"]
+    # the best one explains a word the runner-up does not: it wins
+    assert decide_hits([hit("1", 0.60, 0.5, ("khai", "tu", "lai")), hit("2", 0.59, 0.4, ("lai",))]).kind == FOUND
+
+
+@pytest.fixture(autouse=True)
+def _kb(loaded_kb):
+    return loaded_kb
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        # the issue's examples of variants answered with their base procedure
+        ("khai sinh ghi sai ngày sinh muốn sửa lại", "1.004859"),
+        ("làm mất bản chính giấy khai sinh thì xin lại ở đâu", "2.000635"),
+        ("sổ hồng in sai tên đường muốn đính chính", "1.012796"),
+        ("hộ kinh doanh muốn nghỉ tạm 3 tháng", "1.001570"),
+        # and their base procedures
+        ("làm khai sinh cho con cần gì", "1.001193"),
+        ("đăng ký tạm trú cho người thuê trọ", "1.004194"),
+        # colloquial names
+        ("đi công chứng bằng đại học", "2.000815"),
+        ("nhập khẩu cho vợ về nhà chồng", "1.004222"),
+        ("làm sổ lần đầu cho mảnh đất của bố mẹ", "1.013978"),
+        # context words that are not the procedure
+        ("xin giấy xác nhận độc thân để nộp cho công ty", "1.004873"),
+    ],
+)
+def test_variants_colloquial_names_and_context_words(loaded_kb, text, code):
+    link = link_procedure(loaded_kb, text, [], None)
+    assert (link.kind, link.code) == (FOUND, code), link
+
+
+def test_a_long_story_that_names_the_situation_is_found(loaded_kb):
+    text = ("vợ chồng tôi quê ở tỉnh khác nhưng bé sinh ở bệnh viện thành phố, giờ về phường "
+            "muốn làm giấy khai sinh cho bé thì nộp ở đâu")
+    assert link_procedure(loaded_kb, text, ["giấy khai sinh"], None) == linking.Link(FOUND, "1.001193")
+
+
+def test_a_bare_variant_word_is_a_question(loaded_kb):
+    link = link_procedure(loaded_kb, "đăng ký lại", ["đăng ký lại"], None)
+    assert link.kind == AMBIGUOUS and len(link.candidates) >= 2
+
+
+def test_follow_ups_keep_the_context_unless_another_procedure_is_named(loaded_kb):
+    assert link_procedure(loaded_kb, "còn lệ phí thì sao?", [], "1.000894") == linking.Link(CONTEXT, "1.000894")
+    assert link_procedure(loaded_kb, "giấy tờ", [], "1.000894") == linking.Link(CONTEXT, "1.000894")
+    switched = link_procedure(loaded_kb, "thế còn đăng ký tạm trú thì cần gì", ["đăng ký tạm trú"], "1.000894")
+    assert switched == linking.Link(FOUND, "1.004194")
+
+
+def test_a_button_payload_is_linked_by_its_entity(loaded_kb):
+    assert link_procedure(loaded_kb, '/ask_fee{"procedure":"1.004873"}', ["1.004873"], None).code == "1.004873"
+    assert link_procedure(loaded_kb, '/ask_fee{"procedure":"tạm trú"}', ["tạm trú"], None).code == "1.004194"
+
+
+@pytest.mark.parametrize("text", ["lệ phí bao nhiêu", "cần giấy tờ gì", "thời tiết mai thế nào", "xyzzy"])
+def test_no_procedure_named(loaded_kb, text):
+    assert link_procedure(loaded_kb, text, [], None).kind == NONE
+    assert named_procedure(loaded_kb, text) is None
+
+
+def test_named_procedure_rescues_only_clear_commune_procedures(loaded_kb):
+    assert named_procedure(loaded_kb, "vay ngân hàng cần giấy xác nhận tình trạng hôn nhân") == "1.004873"
+    assert named_procedure(loaded_kb, "ngân hàng nào cho vay lãi thấp") is None

@@ -1,0 +1,82 @@
+"""Variant procedures: the words that steer a question to "cấp lại", "cải chính", "có yếu tố nước ngoài"… and away."""
+from __future__ import annotations
+
+import pytest
+
+from knowledge.variants import Asked, name_variants, query_variants, variant_factor, BONUS, PENALTY, MISSING
+
+
+@pytest.mark.parametrize(
+    "name, kinds",
+    [
+        ("Đăng ký khai sinh", set()),
+        ("Đăng ký lại khai sinh", {"reregister"}),
+        ("Cấp lại thẻ căn cước", {"reissue"}),
+        ("Cấp đổi thẻ căn cước", {"exchange"}),
+        ("Thay đổi, cải chính, bổ sung thông tin hộ tịch, xác định lại dân tộc", {"correction"}),
+        ("Cấp bản sao trích lục hộ tịch, bản sao giấy khai sinh", {"copy"}),
+        ("Tạm ngừng, tiếp tục kinh doanh của hộ kinh doanh", {"suspend"}),
+        ("Chấm dứt hoạt động hộ kinh doanh", {"terminate"}),
+        ("Gia hạn tạm trú", {"extend"}),
+        ("Đăng ký khai sinh có yếu tố nước ngoài tại khu vực biên giới", {"foreign", "border"}),
+        ("Đăng ký khai tử lưu động", {"mobile"}),
+        ("Đăng ký xe lần đầu trực tuyến toàn trình (xe nhập khẩu)", {"fully_online"}),
+        # after ";" a name lists a second procedure it covers: not a variant of the first
+        ("Giao đất, cho thuê đất, chuyển mục đích sử dụng đất; gia hạn sử dụng đất", set()),
+    ],
+)
+def test_name_variants(name, kinds):
+    assert name_variants(name) == frozenset(kinds)
+
+
+@pytest.mark.parametrize(
+    "question, kinds",
+    [
+        ("làm khai sinh cho con cần gì", set()),
+        ("khai sinh ghi sai ngày sinh muốn sửa lại", {"correction"}),
+        ("khai sinh ghi sai ngay sinh muon sua lai", {"correction"}),
+        ("làm mất thẻ căn cước, xin lại ở đâu", {"reissue", "copy"}),
+        ("hộ kinh doanh muốn nghỉ tạm 3 tháng", {"suspend"}),
+        ("không buôn bán nữa, đóng cửa hẳn cửa hàng", {"terminate"}),
+        ("tạm trú sắp hết hạn", {"extend", "exchange"}),
+        ("đăng ký lại kết hôn", {"reregister"}),
+        ("chồng em người Hàn, làm khai sinh cho con", {"foreign"}),
+        ("xã biên giới", {"border"}),
+        ("đã kết hôn ở Mỹ, về nước ghi chú kết hôn", {"abroad", "foreign"}),
+        # look-alike words are not cues
+        ("mở quán trà sữa cần đăng ký hộ kinh doanh", set()),
+        ("xin phép sửa chữa nhà", set()),
+        ("muốn sửa lại nhà cấp 4", set()),
+        ("làm khai sinh mất bao nhiêu tiền", set()),
+        ("tư vấn pháp lý", set()),
+    ],
+)
+def test_query_variants(question, kinds):
+    assert query_variants(question).kinds == frozenset(kinds)
+
+
+def test_diacritics_tell_look_alikes_apart_but_plain_text_matches_both():
+    assert "correction" not in query_variants("trà sữa").kinds
+    assert "correction" in query_variants("muốn sửa tên").kinds
+    assert "correction" in query_variants("muon sua ten").kinds
+
+
+def test_online_words_leave_the_fully_online_variant_open_without_asking_for_it():
+    asked = query_variants("đăng ký xe máy mới online được không")
+    assert "fully_online" not in asked.kinds and "fully_online" in asked.open
+    assert variant_factor(frozenset({"fully_online"}), asked) == 1.0
+    assert variant_factor(frozenset({"fully_online"}), Asked()) == PENALTY
+
+
+def test_factor_rewards_asked_variants_penalises_unasked_and_lets_the_base_yield():
+    asked = query_variants("giấy khai sinh ghi sai muốn sửa")
+    assert variant_factor(frozenset({"correction"}), asked) == BONUS
+    assert variant_factor(frozenset({"reregister"}), asked) == PENALTY
+    # alternatives in one name: one asked action is enough
+    assert variant_factor(frozenset({"reissue", "exchange"}), query_variants("cấp lại giấy chứng nhận")) == BONUS
+    # qualifiers combine
+    foreign = query_variants("bố là người Pháp")
+    assert variant_factor(frozenset({"foreign", "border"}), foreign) == pytest.approx(BONUS * PENALTY)
+    # the base procedure yields only when another candidate offers the asked action
+    assert variant_factor(frozenset(), asked, offered=frozenset({"correction"})) == MISSING
+    assert variant_factor(frozenset(), asked, offered=frozenset()) == 1.0
