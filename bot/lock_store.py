@@ -7,6 +7,11 @@ this process instead (one process cannot answer one conversation twice at once; 
 proxy routes a conversation to one replica, docs/operations.md), and it goes back to Redis as soon as Redis answers.
 The outage is logged once, shared with the key store (base/keystore.py `redis_outage`).
 
+A replica that dies holding a conversation's lock would block that conversation on every other replica until the
+ticket expires (`TICKET_LOCK_LIFETIME`, 60 s). So each ticket records its process (`thutuc:lock:<conversation>:owner:
+<ticket>`), and a waiter drops tickets ahead of it whose process no longer beats (`thutuc:zalo:replica:<process>`,
+the heartbeat of bot/channels/dedupe.py, refreshed here too when a lock is taken).
+
 Configured by bot/endpoints.py when `REDIS_URL` is set (`lock_store: type: bot.lock_store.ResilientLockStore`); the
 URL, with its password, comes from the environment, never from the rendered file.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from contextlib import asynccontextmanager
 from typing import AsyncGenerator, Awaitable, Callable, Optional, Text
 
@@ -24,6 +30,7 @@ from rasa.utils.endpoints import EndpointConfig
 from base.keystore import redis_errors, redis_outage
 from base.outage import OutageLog
 from base.settings import get_settings
+from bot.replica import process_identity
 
 KEY_PREFIX = "thutuc"
 KEY_GRACE_S = 60  # lock keys expire this long after their last ticket could have, should a process die holding one
@@ -42,6 +49,10 @@ class ResilientLockStore(LockStore):
         prefix = str((endpoint_config.kwargs if endpoint_config else {}).get("key_prefix") or KEY_PREFIX)
         self._redis = redis_asyncio.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._key_prefix = f"{prefix}:lock:"
+        self._heartbeat_prefix = f"{prefix}:zalo:replica:"  # the same keys as bot/channels/dedupe.py
+        self._owner = process_identity()
+        self._heartbeat_s = get_settings().replica_heartbeat_s
+        self._last_beat = float("-inf")
         self._local = InMemoryLockStore()
         self._outage = outage or redis_outage(url)
         self._errors = redis_errors()
@@ -103,10 +114,41 @@ class ResilientLockStore(LockStore):
     async def _store(self, lock: TicketLock, lifetime: float) -> None:
         await self._redis.set(self._key(lock.conversation_id), lock.dumps(), ex=int(lifetime) + KEY_GRACE_S)
 
+    def _owner_key(self, conversation_id: Text, ticket: int) -> str:
+        return f"{self._key(conversation_id)}:owner:{ticket}"
+
+    async def _beat_if_due(self) -> None:
+        if time.monotonic() - self._last_beat > self._heartbeat_s / 3:
+            self._last_beat = time.monotonic()
+            await self._redis.set(self._heartbeat_prefix + self._owner, "1",
+                                  ex=max(1, int(round(self._heartbeat_s))))
+
+    async def _drop_tickets_of_dead_processes(self, lock: TicketLock, ticket: int, lifetime: float) -> bool:
+        """Remove the tickets ahead of ours whose process stopped beating; True when one was removed."""
+        ahead = [t.number for t in lock.tickets if t.number < ticket]
+        if not ahead:
+            return False
+        owners = await self._redis.mget([self._owner_key(lock.conversation_id, n) for n in ahead])
+        dead = []
+        for number, owner in zip(ahead, owners):
+            if owner is None:
+                continue  # an older version's ticket, or its record expired: wait for the ticket's own expiry
+            name = owner.decode("utf-8") if isinstance(owner, bytes) else str(owner)
+            if name != self._owner and await self._redis.get(self._heartbeat_prefix + name) is None:
+                dead.append(number)
+        for number in dead:
+            lock.remove_ticket_for(number)
+        if dead:
+            await self._store(lock, lifetime)
+            await self._redis.delete(*[self._owner_key(lock.conversation_id, n) for n in dead])
+        return bool(dead)
+
     async def _acquire_in_redis(self, conversation_id: Text, lifetime: float, wait_s: float) -> tuple[int, TicketLock]:
+        await self._beat_if_due()
         lock = await self._load(conversation_id) or TicketLock(conversation_id)
         ticket = lock.issue_ticket(lifetime)
         await self._store(lock, lifetime)
+        await self._redis.set(self._owner_key(conversation_id, ticket), self._owner, ex=int(lifetime) + KEY_GRACE_S)
         try:
             while True:
                 lock = await self._load(conversation_id)
@@ -114,12 +156,14 @@ class ResilientLockStore(LockStore):
                     raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
                 if not lock.is_locked(ticket):
                     return ticket, lock
+                if await self._drop_tickets_of_dead_processes(lock, ticket, lifetime):
+                    continue
                 await asyncio.sleep(wait_s)
                 lock = await self._load(conversation_id)
                 if lock is not None:
                     lock.remove_expired_tickets()
                     await self._store(lock, lifetime)
-        except LockError:
+        except BaseException:  # LockError, and a cancelled wait too: a forgotten ticket would block everyone after it
             await self._release_in_redis(conversation_id, ticket, lifetime)
             raise
 
@@ -127,6 +171,7 @@ class ResilientLockStore(LockStore):
         """Rasa's `cleanup`: drop our ticket, delete the lock when nobody waits. A Redis failure here only leaves a
         ticket that expires with its lifetime."""
         try:
+            await self._redis.delete(self._owner_key(conversation_id, ticket))
             lock = await self._load(conversation_id)
             if lock is not None:
                 lock.remove_ticket_for(ticket)
