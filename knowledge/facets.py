@@ -66,6 +66,10 @@ STRONG: dict[str, tuple[str, ...]] = {
         "duoc nhan gi", "nhan lai gi", "cam ve", "duoc giay gi", "nhan giay gi", "duoc nhung gi",
         "duoc nhan nhung", "nhan nhung gi", "nhan bang cach nao", "duoc cap giay", "xong duoc", "xong nhan",
         "xong thi duoc", "xong thi nhan", "nhan duoc giay",
+        # how long the result is valid is about the result, not the processing time
+        "gia tri bao lau", "co gia tri bao lau", "gia tri trong bao lau", "co gia tri trong bao lau",
+        "gia tri su dung bao lau", "gia tri su dung trong bao lau", "hieu luc bao lau", "hieu luc trong bao lau",
+        "dung duoc bao lau", "su dung duoc bao lau", "co han bao lau", "han su dung",
     ),
     "legal_basis": (
         "can cu phap ly", "can cu vao", "can cu nao", "can cu van ban", "can cu gi", "co so phap ly", "phap ly",

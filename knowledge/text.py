@@ -84,10 +84,11 @@ def cue_tokens(text: str) -> tuple[tuple[str, str], ...]:
     without any diacritic (then only its folded form can be compared)."""
     tokens = []
     for word in _WORD.findall(unicodedata.normalize("NFC", text or "").lower()):
-        folded = normalize_syllable(word.translate(_STRIP_TABLE))
+        stripped = word.translate(_STRIP_TABLE)
+        folded = normalize_syllable(stripped)
         if not _NON_WORD.sub("", folded):
             continue
-        tokens.append((folded, "" if folded == word else _accented_syllable(word)))
+        tokens.append((folded, "" if stripped == word else _accented_syllable(word)))
     return tuple(tokens)
 
 
@@ -127,10 +128,11 @@ def typed_letters(text: str) -> dict[str, set[str]]:
     seen: dict[str, set[str]] = {}
     plain: set[str] = set()
     for word in _WORD.findall(unicodedata.normalize("NFC", text or "").lower()):
-        folded = normalize_syllable(word.translate(_STRIP_TABLE))
+        stripped = word.translate(_STRIP_TABLE)
+        folded = normalize_syllable(stripped)
         if not folded.isalnum():
             continue
-        if folded == word:
+        if stripped == word:
             plain.add(folded)
         else:
             seen.setdefault(folded, set()).add(letters_without_tone(word))

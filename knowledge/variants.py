@@ -120,6 +120,9 @@ KINDS: tuple[VariantKind, ...] = (
         "sổ bị mất", "không còn sổ", "sổ hộ tịch mất", "sổ cũng mất", "sổ đều mất", "không còn lưu",
         "sổ hộ tịch bị mất", "sổ gốc bị mất", "sổ lưu bị mất", "mất cả sổ",
     )),
+    _kind("again", ACTION, ("tiếp tục bị", "tái phát", "lần thứ hai"), (
+        "lại bị", "bị lại", "tái phát", "tiếp tục bị", "lần thứ hai", "lần thứ 2", "lần nữa", "thêm lần nữa",
+    )),
     _kind("remove", ACTION, ("xóa",), (
         "xóa", "cắt khẩu", "cắt hộ khẩu", "hủy đăng ký", "xóa tên", "xóa hộ khẩu", "cắt tạm trú", "hủy tạm trú",
     )),
@@ -235,11 +238,10 @@ def marker_words(kinds: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]
 def variant_factor(doc_kinds: frozenset[str], asked: Asked, offered: frozenset[str] = frozenset()) -> float:
     """How much a candidate's score is multiplied by, given its variant kinds, what the question asks, and the kinds
     the other candidates offer (a base procedure yields to a variant that is asked for and on offer)."""
-    if not doc_kinds:
-        wanted_actions = {k for k in asked.kinds & offered if _BY_NAME[k].role == ACTION}
-        return MISSING if wanted_actions else 1.0
     factor = 1.0
     actions = {k for k in doc_kinds if _BY_NAME[k].role == ACTION}
+    if not actions and any(_BY_NAME[k].role == ACTION for k in asked.kinds & offered):
+        factor *= MISSING  # the question asks for an action this candidate is not, and another one is
     if actions:
         if actions & asked.kinds:
             factor *= BONUS

@@ -60,3 +60,11 @@ def test_contains_phrase_compares_diacritics_only_where_they_were_typed():
     assert contains_phrase(cue_tokens("muon sua lai"), fix)
     assert not contains_phrase(cue_tokens("trà sữa"), fix)
     assert contains_phrase(cue_tokens("đăng kí lại"), cue_tokens("đăng ký lại"))
+
+
+def test_plain_ky_spelling_is_a_word_typed_without_diacritics():
+    from knowledge.text import contains_phrase, cue_tokens, typed_letters
+
+    assert cue_tokens("dang ky lai") == (("dang", ""), ("ki", ""), ("lai", ""))
+    assert contains_phrase(cue_tokens("xa can dang ky lai viec khai tu"), cue_tokens("đăng ký lại"))
+    assert "ki" not in typed_letters("dang ky")

@@ -20,6 +20,7 @@ from knowledge.variants import Asked, name_variants, query_variants, variant_fac
         ("Gia hạn tạm trú", {"extend"}),
         ("Đăng ký khai sinh có yếu tố nước ngoài tại khu vực biên giới", {"foreign", "border"}),
         ("Đăng ký khai tử lưu động", {"mobile"}),
+        ("Hưởng chế độ TNLĐ, BNN khi tiếp tục bị tai nạn, bệnh nghề nghiệp", {"again"}),
         ("Đăng ký xe lần đầu trực tuyến toàn trình (xe nhập khẩu)", {"fully_online"}),
         # after ";" a name lists a second procedure it covers: not a variant of the first
         ("Giao đất, cho thuê đất, chuyển mục đích sử dụng đất; gia hạn sử dụng đất", set()),
@@ -80,3 +81,7 @@ def test_factor_rewards_asked_variants_penalises_unasked_and_lets_the_base_yield
     # the base procedure yields only when another candidate offers the asked action
     assert variant_factor(frozenset(), asked, offered=frozenset({"correction"})) == MISSING
     assert variant_factor(frozenset(), asked, offered=frozenset()) == 1.0
+    # … also when it is a variant by qualifier only ("kết hôn có yếu tố nước ngoài" when "đăng ký lại" is asked)
+    again = query_variants("vợ người Thái, giấy và sổ đều mất, đăng ký lại kết hôn")
+    assert variant_factor(frozenset({"foreign"}), again, offered=frozenset({"reregister", "foreign"})) == \
+        pytest.approx(MISSING * BONUS)

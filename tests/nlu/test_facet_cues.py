@@ -28,6 +28,7 @@ from knowledge.facets import answer_facet, asked_facet, facet_cues
         ("điều kiện thế nào", "conditions"),  # a facet noun beats the bare "thế nào"
         ("căn cứ pháp lý là văn bản nào", "legal_basis"),
         ("làm xong thì nhận được giấy gì", "result"),
+        ("giấy xác nhận cư trú có giá trị trong bao lâu", "result"),  # validity, not the processing time
         # the last strong cue is what is asked
         ("người lớn đã có giấy tờ cá nhân mà chưa có khai sinh thì đăng ký ở đâu", "where"),
         ("vợ chồng mình hộ khẩu ở Thanh Hóa, bé sinh ở Sài Gòn, giờ làm khai sinh thì nộp ở đâu", "where"),
