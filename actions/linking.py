@@ -98,9 +98,12 @@ def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
     runner_up = hits[1].score if len(hits) > 1 else 0.0
     clear = top.score >= FOUND_SCORE or runner_up < top.score * FOUND_MARGIN
     if top.coverage < needed and (not clear or top.coverage < FOUND_SCORE_MIN_COVERAGE):
-        # offer what comes close (one candidate is a yes/no question) rather than "not found"
-        suggestions = tuple(h for h in hits if h.coverage >= SUGGEST_COVERAGE)[:MAX_CANDIDATES]
-        return Link(AMBIGUOUS, None, suggestions) if suggestions else Link(NONE)
+        # offer what comes close (one candidate is a yes/no question) rather than "not found": the hits that cover
+        # a little of a name, and those scoring as well as the best one
+        if top.coverage < SUGGEST_COVERAGE:
+            return Link(NONE)
+        suggestions = tuple(h for h in hits if h.coverage >= SUGGEST_COVERAGE or h.score >= top.score * CLOSE_RATIO)
+        return Link(AMBIGUOUS, None, suggestions[:MAX_CANDIDATES])
     tied = tuple(h for h in hits[1:] if h.score >= top.score * TIE_RATIO and h.matched >= top.matched
                  and _same_name(h.name) != _same_name(top.name))  # one procedure published twice is not a tie
     if tied:

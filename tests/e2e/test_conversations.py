@@ -47,7 +47,8 @@ def test_documents_then_fee_follow_up_then_switch_procedure(running_bot):
 
 def test_ambiguous_question_then_button_choice(running_bot):
     sender = new_sender()
-    replies = running_bot.send("giấy phép xây dựng cần giấy tờ gì", sender)
+    # a bare variant word names no procedure: which one is to be registered again?
+    replies = running_bot.send("đăng ký lại cần giấy tờ gì", sender)
     choices = buttons(replies)
     assert "Bạn muốn hỏi thủ tục nào" in texts(replies)
     assert 2 <= len(choices) <= 5
@@ -55,6 +56,14 @@ def test_ambiguous_question_then_button_choice(running_bot):
     answer = running_bot.send(chosen["payload"], sender)
     code = chosen["title"].rsplit("(", 1)[1].rstrip(")")
     assert f"(mã {code})" in texts(answer)
+
+
+def test_no_variant_word_is_the_base_procedure(running_bot):
+    # without "gia hạn", "cấp lại", "điều chỉnh"… the question is about the permit itself
+    replies = running_bot.send("giấy phép xây dựng cần giấy tờ gì")
+    assert "(mã 1.013225)" in texts(replies) and "Hồ sơ cần chuẩn bị" in texts(replies)
+    variant = running_bot.send("giấy phép xây dựng bị mất, xin cấp lại cần giấy tờ gì")
+    assert "(mã 1.013228)" in texts(variant)
 
 
 def test_two_misses_offer_menu_and_clerk(running_bot):
