@@ -110,14 +110,14 @@ class Fleet:
     def _wait_ready(self, timeout_s: float) -> None:
         assert self.action is not None
         pending = {self.action.name: f"http://127.0.0.1:{self.action.port}/health"}
-        pending.update({r.name: f"{self.rasa_url(r.name)}/status?token={self.api_token}" for r in self.rasa})
+        pending.update({r.name: f"{self.rasa_url(r.name)}/status" for r in self.rasa})
         deadline = time.monotonic() + timeout_s
         while pending:
             for process in [self.action, *self.rasa]:
                 if not process.alive:
                     raise ServerStartError(f"{process.name} exited with {process.popen.returncode}; see {process.log}")
             for name, url in list(pending.items()):
-                if _answers(url):
+                if _answers(url, self.api_token):
                     del pending[name]
             if time.monotonic() > deadline:
                 raise ServerStartError(f"{', '.join(pending)} did not start in {timeout_s:.0f} s; logs in {self.log_dir}")

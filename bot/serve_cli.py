@@ -39,8 +39,10 @@ def action_url(settings: Settings) -> str:
 
 def rasa_command(settings: Settings, model: Path, endpoints: Path) -> list[str]:
     return [
+        # The API is authenticated by JWTs signed with RASA_API_TOKEN, which bot/rasa_server.py reads from the
+        # environment inside the process (never on this command line).
         sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model), "--enable-api",
-        f"--auth-token={settings.rasa_api_token}", "--interface", settings.bind_host, "--port", str(settings.rasa_port),
+        "--interface", settings.bind_host, "--port", str(settings.rasa_port),
         "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml"),
     ]
 

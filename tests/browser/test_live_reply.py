@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from base.rasa_api import auth_headers
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_webchat_page import ask, bot_texts
 from tests.fakes.staff import password_of
@@ -86,7 +87,7 @@ def test_web_chat_citizen_gets_the_clerks_reply_live(page, desk, running_bot):
 
     # Stored in the conversation like a bot message, marked as the clerk's.
     events = requests.get(f"{running_bot.rasa_url}/conversations/{sender}/tracker",
-                          params={"token": running_bot.api_token}, timeout=10).json()["events"]
+                          headers=auth_headers(running_bot.api_token), timeout=10).json()["events"]
     [clerk_message] = [e for e in events if e.get("event") == "bot" and (e.get("metadata") or {}).get("thutuc_author") == "clerk"]
     assert clerk_message["metadata"]["thutuc_staff"] == "lan" and "sổ đỏ" in clerk_message["text"]
 

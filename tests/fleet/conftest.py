@@ -35,7 +35,6 @@ def fleet_environment(postgres: OwnPostgres, redis_url: str, workdir: Path) -> d
         "THUTUC_WEBCHAT_SECRET": "fleet-test-webchat-secret-" + uuid.uuid4().hex,  # the same on every replica
         "THUTUC_CLIENT_KEY_SECRET": "fleet-test-client-key-secret",
         "KNOWLEDGE_CACHE_DIR": str(workdir / "cache"),
-        "THUTUC_CLERK_TOKEN": "fleet-clerk-token",
     }
 
 

@@ -15,6 +15,7 @@ import requests
 
 from bot.channels.zalo_signature import signature_header
 from bot.fleet import Fleet
+from base.rasa_api import auth_headers
 from tests.fakes.zalo_bot import OA_ID, OA_SECRET
 from tests.fakes.zalo_server import FakeZaloServer
 from tests.faults.channels import BIRTH, BIRTH_QUESTION, FEE_FOLLOW_UP, new_zalo_user
@@ -80,7 +81,7 @@ class Zalo:
 
 def tracker(fleet: Fleet, replica: str, conversation: str) -> List[Dict[str, Any]]:
     response = requests.get(f"{fleet.rasa_url(replica)}/conversations/{conversation}/tracker",
-                            params={"token": fleet.api_token}, timeout=10)
+                            headers=auth_headers(fleet.api_token), timeout=10)
     response.raise_for_status()
     return response.json().get("events", [])
 
