@@ -28,6 +28,7 @@ MAX_GROWTH = 24.0  # allowed growth for 8× the input (linear: 8×, quadratic: 6
 MAX_LARGE_SECONDS = 40.0  # CPU seconds for 1 MB: Rasa's lookup-table regex (one alternative per alias) needs ~17
 CAP_SECONDS = 0.15  # CPU seconds for one message at the channels' cap (THUTUC_MAX_MESSAGE_CHARS)
 WORST_UNITS_CHECKED = 3
+RETRIES_OF_A_STEEP_STEP = 2
 
 
 def _units() -> list[str]:
@@ -102,8 +103,15 @@ def _assert_linear(name: str, function: Callable[[str], object], unit: str,
     previous_size, previous = sizes[0], _seconds(function, _adversarial(unit, sizes[0]))
     for size in sizes[1:]:
         elapsed = _seconds(function, _adversarial(unit, size), repeats=1 if size >= LARGE_CHARS else 3)
-        growth = elapsed / max(previous, 1e-4)
         factor = size / previous_size
+        for _ in range(RETRIES_OF_A_STEEP_STEP):
+            if elapsed / max(previous, 1e-4) < factor * MAX_GROWTH / 8:
+                break
+            # One slow run on a shared 2-core machine (a stolen time slice, a page-fault storm) is not a quadratic
+            # pattern; a quadratic one stays steep when both sizes are timed again.
+            previous = _seconds(function, _adversarial(unit, previous_size))
+            elapsed = min(elapsed, _seconds(function, _adversarial(unit, size), repeats=1))
+        growth = elapsed / max(previous, 1e-4)
         assert growth < factor * MAX_GROWTH / 8, (
             f"{name}: {unit!r} {previous_size // 1000} KB → {size // 1000} KB grew {growth:.0f}× (quadratic?)")
         previous_size, previous = size, elapsed
