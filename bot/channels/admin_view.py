@@ -24,7 +24,7 @@ FACET_LABELS = {
 }
 REASON_LABELS = {
     "not_found": "Không tìm thấy thủ tục", "out_of_scope": "Ngoài phạm vi", "menu": "Không hiểu hai lần",
-    "clarify": "Hỏi lại chưa có kết quả", "thumbs_down": "Bị đánh giá 👎",
+    "clarify": "Hỏi lại chưa có kết quả", "thumbs_down": "Bị đánh giá chưa hài lòng",
 }
 ALL_CHANNELS = "Tất cả các kênh"
 TABLE_NAMES = ("daily", "channels", "rates", "procedures", "facets", "handoff", "feedback", "knowledge", "unanswered")
@@ -81,7 +81,8 @@ def tables(report: DashboardReport) -> dict[str, Table]:
                                            "Trung vị phút đến trả lời đầu", "Trung bình phút đến trả lời đầu"),
               tuple((channel_label(h.channel), h.tickets, h.live, h.callback, h.replied, h.median_minutes,
                      h.mean_minutes) for h in report.handoff)),
-        Table("feedback", "Đánh giá 👍/👎 theo thủ tục", ("Mã thủ tục", "Tên thủ tục", "👍", "👎"),
+        Table("feedback", "Đánh giá của người dân theo thủ tục (👍/👎)",
+              ("Mã thủ tục", "Tên thủ tục", "Hài lòng (👍)", "Chưa hài lòng (👎)"),
               tuple((f.procedure_code or "(không rõ thủ tục)", f.name, f.up, f.down) for f in report.feedback)),
         Table("knowledge", f"Mục dữ liệu cần xem lại (rà soát quá {report.review_max_age_days} ngày hoặc có ghi chú)",
               ("Mã thủ tục", "Tên thủ tục", "Ngày rà soát", "Quá hạn rà soát", "Ghi chú chưa xử lý"),
@@ -136,7 +137,6 @@ def csv_bytes(table: Table) -> bytes:
 
 # ---------------------------------------------------------------------------------------------------- charts
 BAR_COLOUR = "#1f6f8b"
-SECOND_COLOUR = "#c0392b"
 
 
 def _number(value: float) -> str:
@@ -145,17 +145,17 @@ def _number(value: float) -> str:
 
 def column_chart(name: str, title: str, points: Sequence[tuple[str, str, float]], unit: str) -> str:
     """Vertical bars, one per (key, axis label, value), e.g. one per day."""
-    width, height, left, bottom, top = 720, 240, 40, 40, 24
+    width, height, left, bottom, top = 480, 220, 34, 30, 16
     count = max(1, len(points))
-    step = (width - left - 10) / count
+    step = (width - left - 6) / count
     peak = max([value for _, _, value in points] + [1])
-    label_every = max(1, round(count / 10))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart={quoteattr(name)} role="img" '
+    label_every = max(1, round(count / 7))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart columns" data-chart={quoteattr(name)} role="img" '
              f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMidYMid meet">',
              f'<title>{escape(title)}</title>',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" stroke="#888"/>',
-             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11" fill="#444">{_number(peak)}</text>',
-             f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" font-size="11" fill="#444">0</text>']
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 4}" y2="{height - bottom}" stroke="#888"/>',
+             f'<text x="{left - 5}" y="{top + 4}" text-anchor="end" font-size="12" fill="#444">{_number(peak)}</text>',
+             f'<text x="{left - 5}" y="{height - bottom}" text-anchor="end" font-size="12" fill="#444">0</text>']
     plot = height - bottom - top
     for index, (key, label, value) in enumerate(points):
         bar_height = plot * value / peak if peak else 0
@@ -166,33 +166,33 @@ def column_chart(name: str, title: str, points: Sequence[tuple[str, str, float]]
             f'width="{step * 0.7:.1f}" height="{bar_height:.1f}" fill="{BAR_COLOUR}">'
             f'<title>{escape(label)}: {_number(value)} {escape(unit)}</title></rect>')
         if index % label_every == 0:
-            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
-                         f'font-size="10" fill="#444">{escape(label)}</text>')
+            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+                         f'font-size="12" fill="#444">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def bar_chart(name: str, title: str, items: Sequence[tuple[str, str, float]], unit: str, limit: int = 10) -> str:
-    """Horizontal bars, one per (key, label, value), biggest first, at most `limit`."""
+    """Horizontal bars, one per (key, label, value) with its label above it, at most `limit` (narrow screens read
+    the labels at full width)."""
     shown = list(items)[:limit]
-    row, left, width = 26, 230, 720
-    height = max(1, len(shown)) * row + 10
+    row, width = 36, 400
+    height = max(1, len(shown)) * row + 6
     peak = max([value for _, _, value in shown] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart={quoteattr(name)} role="img" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart bars" data-chart={quoteattr(name)} role="img" '
              f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet">',
              f'<title>{escape(title)}</title>']
     if not shown:
-        parts.append('<text x="10" y="20" font-size="13" fill="#666">Chưa có dữ liệu trong khoảng thời gian này.</text>')
+        parts.append('<text x="4" y="22" font-size="14" fill="#666">Chưa có dữ liệu trong khoảng thời gian này.</text>')
     for index, (key, label, value) in enumerate(shown):
-        y = 5 + index * row
-        bar = (width - left - 60) * value / peak
-        text = label if len(label) <= 34 else label[:33] + "…"
-        parts.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" font-size="12" fill="#222">'
-                     f'{escape(text)}<title>{escape(label)}</title></text>')
-        parts.append(f'<rect class="bar" data-label={quoteattr(key)} data-value="{_number(value)}" x="{left}" '
-                     f'y="{y + 3}" width="{bar:.1f}" height="{row - 8}" fill="{BAR_COLOUR}">'
+        y = 2 + index * row
+        bar = (width - 50) * value / peak
+        text = label if len(label) <= 60 else label[:59] + "…"
+        parts.append(f'<text x="2" y="{y + 13}" font-size="13" fill="#222">{escape(text)}<title>{escape(label)}</title></text>')
+        parts.append(f'<rect class="bar" data-label={quoteattr(key)} data-value="{_number(value)}" x="2" '
+                     f'y="{y + 17}" width="{bar:.1f}" height="14" fill="{BAR_COLOUR}">'
                      f'<title>{escape(label)}: {_number(value)} {escape(unit)}</title></rect>')
-        parts.append(f'<text x="{left + bar + 6:.1f}" y="{y + 16}" font-size="12" fill="#222">{_number(value)}</text>')
+        parts.append(f'<text x="{bar + 8:.1f}" y="{y + 29}" font-size="13" fill="#222">{_number(value)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -212,7 +212,7 @@ def charts(report: DashboardReport) -> dict[str, str]:
                                 [(p.key, p.label or p.key, float(p.count)) for p in report.procedures], "lần"),
         "facets": bar_chart("facets", "Nội dung được hỏi",
                             [(f.key, f.label, float(f.count)) for f in report.facets], "lần"),
-        "feedback_down": bar_chart("feedback_down", "Số 👎 theo thủ tục",
+        "feedback_down": bar_chart("feedback_down", "Số đánh giá chưa hài lòng theo thủ tục",
                                    [(f.procedure_code, f.name or f.procedure_code or "(không rõ)", float(f.down))
                                     for f in sorted(report.feedback, key=lambda f: -f.down) if f.down], "lần"),
     }

@@ -19,8 +19,8 @@
     ["clarifying_rate", "Hỏi lại để làm rõ", "percent"],
     ["handoff_tickets", "Phiếu chuyển cán bộ", "int"],
     ["handoff_median_minutes", "Trung vị phút đến lúc cán bộ trả lời", "float"],
-    ["thumbs_up", "Đánh giá 👍", "int"],
-    ["thumbs_down", "Đánh giá 👎", "int"],
+    ["thumbs_up", "Hài lòng (👍)", "int"],
+    ["thumbs_down", "Chưa hài lòng (👎)", "int"],
     ["unanswered", "Câu hỏi chưa trả lời được", "int"],
     ["knowledge_issues", "Mục dữ liệu cần xem lại", "int"],
   ];
