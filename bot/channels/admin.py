@@ -5,8 +5,9 @@ not answer, for a date range, with charts (server-rendered SVG) and a CSV export
 A Rasa input channel only so that `rasa run` serves it (like the clerk page, bot/channels/clerk.py); it never
 creates user messages. Login is the clerk page's: the same staff session cookie, checked by the same
 `AccountStore.session_user` on every request (the page's own login form posts to `/clerk/login`). Only operators
-see figures: a clerk gets 403, nobody logged in gets 401 (the page then shows the login form). Everything is read
-on the blocking pool; the figures are computed by analytics/ (definitions in docs/operations.md).
+see figures: a clerk gets 403, nobody logged in gets 401 (the page then shows the login form). Every CSV export is
+written to the audit log (`thutuc audit`: action `export`, target `admin:<table>:<from>..<to>`, the number of rows). Everything is read on
+the blocking pool; the figures are computed by analytics/ (definitions in docs/operations.md).
 """
 from __future__ import annotations
 
@@ -48,18 +49,21 @@ class AdminServices:
     accounts: Callable[[], Any] = field(default=None)  # type: ignore[assignment]
     tracker_engine: Callable[[], Any] = field(default=None)  # type: ignore[assignment]
     engine: Callable[[], Any] = field(default=None)  # type: ignore[assignment]
+    audit: Callable[[], Any] = field(default=None)  # type: ignore[assignment]
     timezone: str = ""
     review_max_age_days: int = 0
 
     def __post_init__(self) -> None:
         from base.db import get_engine
         from base.settings import get_settings
+        from base.audit import AuditLog
         from handoff.accounts import AccountStore
 
         settings = get_settings()
         self.accounts = self.accounts or AccountStore.from_settings
         self.tracker_engine = self.tracker_engine or (lambda: get_engine(settings.tracker_database_url))
         self.engine = self.engine or get_engine
+        self.audit = self.audit or AuditLog.from_settings
         self.timezone = self.timezone or settings.timezone
         self.review_max_age_days = self.review_max_age_days or settings.review_max_age_days
 
@@ -108,6 +112,14 @@ class AdminInput(InputChannel):
             return _json_error(MSG_OPERATORS_ONLY, 403)
         request.ctx.staff = user
         return None
+
+    async def _audit(self, actor: str, action: str, target: str, detail: str) -> None:
+        """Who exported which table for which days (the export leaves the server: base/audit.py keeps a trace)."""
+        try:
+            log = await run_blocking(self._service, "audit")
+            await run_blocking(log.record, actor, action, target, detail)
+        except Exception:  # noqa: BLE001 - logged loudly; the export itself is masked data the operator may read
+            logger.exception("Dashboard: writing the audit log failed (%s %s)", action, target)
 
     def _report(self, first: Optional[str], last: Optional[str]) -> Any:
         """Blocking: every figure of the range."""
@@ -178,9 +190,13 @@ class AdminInput(InputChannel):
             if failed is not None:
                 return failed
             period = found.period
+            shown = admin_view.tables(found)[table]
+            await self._audit(request.ctx.staff.name, "export",
+                              f"admin:{table}:{period.first.isoformat()}..{period.last.isoformat()}",
+                              f"{len(shown.rows)} dòng")
             filename = f"thutuc-{table}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
             return response.raw(
-                admin_view.csv_bytes(admin_view.tables(found)[table]), content_type="text/csv; charset=utf-8",
+                admin_view.csv_bytes(shown), content_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
                          "X-Content-Type-Options": "nosniff"})
 

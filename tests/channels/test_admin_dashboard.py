@@ -86,7 +86,7 @@ async def test_operator_sees_the_seeded_figures(dashboard):
     assert bars == [(code, str(count)) for code, count in expected["procedures"]]
 
 
-async def test_every_table_exports_the_shown_rows(dashboard):
+async def test_every_table_exports_the_shown_rows(dashboard, sqlite_url):
     server, http = dashboard
     await log_in(server, http, admin_backend.OPERATOR, admin_backend.OPERATOR_PASSWORD)
     _, report = await get_json(http, server.url + "/admin/api/report?" + RANGE)
@@ -102,6 +102,16 @@ async def test_every_table_exports_the_shown_rows(dashboard):
         assert rows[1:] == [["" if v is None else str(v) for v in row] for row in table["rows"]], table["name"]
     async with http.get(server.url + "/admin/api/secrets.csv?" + RANGE) as missing:
         assert missing.status == 404
+    from base.audit import AuditLog
+    from base.db import make_engine
+
+    engine = make_engine(sqlite_url)
+    try:
+        exports = [(e.actor, e.target, e.detail) for e in AuditLog(engine).entries(actor="minh", action="export")]
+    finally:
+        engine.dispose()
+    assert sorted(exports) == sorted(("minh", f"admin:{t['name']}:2026-11-02..2026-11-04", f"{len(t['rows'])} dòng")
+                                     for t in report["tables"])
 
 
 async def test_a_bad_range_is_explained(dashboard):

@@ -58,7 +58,8 @@ def build_admin_app(url: str) -> Any:
         login_limiter=lambda: LoginLimiter(SlidingWindowCounter(SqlEventStore(engine)), 10, 5, 900),
         replies=lambda: None), conversations=EchoConversations(agent))
     admin = AdminInput(AdminServices(accounts=lambda: accounts, tracker_engine=lambda: engine, engine=lambda: engine,
-                                     timezone="Asia/Ho_Chi_Minh", review_max_age_days=365), clock=lambda: NOW)
+                                     audit=lambda: AuditLog(engine), timezone="Asia/Ho_Chi_Minh",
+                                     review_max_age_days=365), clock=lambda: NOW)
     return build_app([clerk, admin], agent)
 
 
