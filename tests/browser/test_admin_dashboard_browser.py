@@ -139,3 +139,22 @@ def screenshot_path(name: str) -> Path:
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / f"{name}.png"
+
+
+def test_the_clerk_page_leads_operators_to_the_dashboard(page, dashboard_backend):
+    """One login for both pages: an operator logged in on the clerk page follows its link and sees the figures; a
+    clerk has no link."""
+    page.goto(dashboard_backend.url + "/clerk/")
+    log_in(page, admin_backend.CLERK, admin_backend.CLERK_PASSWORD)
+    page.wait_for_selector("#app-view:not([hidden])")
+    assert page.is_hidden("#admin-link")
+    page.click("#logout")
+    log_in(page, admin_backend.OPERATOR, admin_backend.OPERATOR_PASSWORD)
+    page.wait_for_selector("#admin-link:not([hidden])")
+    page.click("#admin-link")
+    page.wait_for_url("**/admin/")
+    page.fill("#from", "2026-11-02")
+    page.fill("#to", "2026-11-04")
+    page.click("#range-form button[type=submit]")
+    page.wait_for_selector("#range-note:has-text('2026-11-02 đến 2026-11-04')")
+    assert figure(page, "messages") == "12"  # no second login
