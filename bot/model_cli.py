@@ -41,6 +41,7 @@ def run() -> None:
         click.echo(f"  REST:        POST {base}/webhooks/rest/webhook  (chỉ từ chính máy này)")
     click.echo(f"  Web chat:    {base}/chat/")
     click.echo(f"  Trang cán bộ: {base}/clerk/")
+    click.echo(f"  Quản trị:    {base}/admin/  (tài khoản operator)")
     click.echo(f"  HTTP API:    {base}/  (chỉ từ chính máy này; JWT ký bằng RASA_API_TOKEN"
                f"{'' if settings.rasa_api_token else ', khóa phát triển trong ' + str(settings.rasa_api_token_file)})")
     hint = first_operator_hint(settings)

@@ -110,6 +110,7 @@
     show(appView, false);
     show(logoutButton, false);
     show(whoBox, false);
+    show($("admin-link"), false);
     closeConversationView();
     show(loginView, true);
     setError($("login-error"), message);
@@ -122,6 +123,7 @@
     show(logoutButton, true);
     whoBox.textContent = session && session.name ? session.name : "";
     show(whoBox, !!(session && session.name));
+    show($("admin-link"), !!(session && session.role === "operator"));  // the operators' dashboard
     runSearch("");
     loadTickets();
     searchBox.focus();

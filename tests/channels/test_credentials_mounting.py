@@ -25,7 +25,7 @@ async def test_channels_from_credentials_mount_at_documented_urls(monkeypatch, t
     try:
         channels = create_http_input_channels(None, str(PROJECT_ROOT / "credentials.yml"))
         names = {channel.name() for channel in channels}
-        assert {"rest", "zalo", "webchat", "clerk"} <= names
+        assert {"rest", "zalo", "webchat", "clerk", "admin"} <= names
         assert any(isinstance(channel, LocalRestInput) for channel in channels)  # not Rasa's public one
 
         app = Sanic("credentials_mounting_test")
@@ -42,6 +42,10 @@ async def test_channels_from_credentials_mount_at_documented_urls(monkeypatch, t
                     assert chat.status == 200 and "Hỏi đáp thủ tục" in await chat.text()
                 async with http.get(server.url + "/clerk/") as clerk:
                     assert clerk.status == 200 and "Bàn cán bộ" in await clerk.text()
+                async with http.get(server.url + "/admin/") as admin:
+                    assert admin.status == 200 and "Bảng điều khiển vận hành" in await admin.text()
+                async with http.get(server.url + "/admin/api/report") as report:
+                    assert report.status == 401  # no session: nothing is read
         finally:
             await server.stop()
     finally:

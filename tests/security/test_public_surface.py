@@ -50,7 +50,8 @@ async def test_private_paths_are_not_found_from_outside(rasa_app, method, target
 async def test_public_paths_answer_from_outside(rasa_app):
     for target, expected in [("/chat/", 200), ("/chat/static/chat.js", 200), ("/chat/embed.js", 200),
                              ("/chat", 302), ("/clerk/", 200), ("/clerk/static/clerk.js", 200),
-                             ("/webhooks/zalo/", 200)]:
+                             ("/admin/", 200), ("/admin/static/admin.js", 200), ("/admin", 302),
+                             ("/admin/api/report", 401), ("/webhooks/zalo/", 200)]:
         answer = await request(rasa_app, "GET", target, outside=True)
         assert answer.status == expected, (target, answer.status)
     unsigned = await request(rasa_app, "POST", "/webhooks/zalo/webhook", outside=True, body=b"{}")
