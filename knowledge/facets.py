@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
-from knowledge.text import fold
+from knowledge.text import fold, repair_syllable
 
 FACETS = ("documents", "fee", "time", "where", "online", "steps", "result", "legal_basis", "conditions")
 
@@ -107,6 +107,16 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 _NOT_THE_CUE_WORD = {"nhưng": "nhung_but"}
 
 
+def _repaired(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """Cue phrases in the form user words take after `repair_syllable` ("app" → "ap", "lephi" → "le phi")."""
+    return tuple(dict.fromkeys(" ".join(repair_syllable(w) for w in phrase.split()) for phrase in phrases))
+
+
+STRONG = {facet: _repaired(phrases) for facet, phrases in STRONG.items()}
+WEAK = {facet: _repaired(phrases) for facet, phrases in WEAK.items()}
+_MASKED = _repaired(_MASKED)
+
+
 @dataclass(frozen=True)
 class FacetCues:
     strong: tuple[tuple[int, str], ...]  # (position of the cue's end, facet), in text order
@@ -145,7 +155,7 @@ def _normalise(text: str, masked_spans: Sequence[tuple[int, int]]) -> str:
         marked = re.sub(rf"(?<!\w){word}(?!\w)", replacement, marked, flags=re.IGNORECASE)
     words = []
     for word in re.sub(r"[^0-9a-z_]+", " ", fold(marked).replace("|", " | ")).split():
-        words.append(_EXPANSIONS.get(word, word))
+        words.extend(_EXPANSIONS.get(word, repair_syllable(word)).split())
     joined = f" {' '.join(words)} "
     for phrase in _MASKED:
         joined = joined.replace(f" {phrase} ", " | ")
