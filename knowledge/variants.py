@@ -152,6 +152,8 @@ NOT_CUES = tuple(_k(p) for p in (
     "sửa chữa", "sửa nhà", "sửa lại nhà", "sửa căn nhà", "sửa lại căn nhà", "sửa sang", "trà sữa", "sữa chua", "sữa bột", "mất bao", "mất mấy", "mất phí", "mất tiền",
     "mất thời gian", "đổi mới sáng tạo", "chuyển đổi mục đích", "chuyển đổi", "bổ sung hồ sơ", "bổ sung giấy tờ",
     "làm lại từ đầu", "xin thêm bản", "hủy tạm trú", "hủy đăng ký tạm trú",
+    # where a birth or a death happened is not a mobile registration (the official coming to the family)
+    "mất tại nhà", "chết tại nhà", "qua đời tại nhà", "sinh tại nhà", "đẻ tại nhà", "sinh con tại nhà",
 ))
 
 
@@ -215,11 +217,18 @@ def query_variants(text: str) -> Asked:
                 continue
             if contains_phrase(key[start:start + len(phrase)], phrase):
                 (soft if is_soft else kinds).add(name)
+    # a marker that is also a cue of another asked action does not name one ("làm lại" is a re-issue of a card and
+    # the re-registration of a civil-status event): then the other words decide
     named = {name for name in kinds if _BY_NAME[name].role == ACTION
-             and any(contains_phrase(key, marker) for marker in _BY_NAME[name].markers)}
+             and any(contains_phrase(key, marker) and not _cue_of_other(marker, name, kinds)
+                     for marker in _BY_NAME[name].markers)}
     if named:
         kinds = {name for name in kinds if _BY_NAME[name].role != ACTION or name in named}
     return Asked(frozenset(kinds), frozenset(soft - kinds))
+
+
+def _cue_of_other(marker: tuple, name: str, kinds: set[str]) -> bool:
+    return any(marker in _BY_NAME[other].cues for other in kinds if other != name and _BY_NAME[other].role == ACTION)
 
 
 def marker_words(kinds: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
@@ -247,6 +256,9 @@ def variant_factor(doc_kinds: frozenset[str], asked: Asked, offered: frozenset[s
             factor *= BONUS
         elif not actions & asked.open:
             factor *= PENALTY
+    # who or where is asked ("chồng Đài Loan", "ở tận bản") and another candidate is that variant: this one is not
+    if any(_BY_NAME[k].role == QUALIFIER for k in (asked.kinds & offered) - doc_kinds):
+        factor *= MISSING
     for kind in doc_kinds - actions:
         if kind in asked.kinds:
             factor *= BONUS
