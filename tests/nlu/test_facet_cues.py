@@ -126,3 +126,12 @@ def test_mention_spans_of_nfd_text_mask_the_right_words():
     text = unicodedata.normalize("NFD", "điều chỉnh thời hạn dự án nộp ở đâu")
     mention = unicodedata.normalize("NFD", "điều chỉnh thời hạn dự án")
     assert facet_cues(text, [(0, len(mention))]).strong_facets == {"where"}
+
+
+def test_a_facet_question_naming_a_procedure_is_not_feedback():
+    text = "sổ BHXH sai ngày sinh, điều chỉnh thông tin cần gì"
+    mention = [(0, len("sổ BHXH"))]
+    assert decide("feedback", 0.8, [], text, mention, 0.3) == "ask_documents"
+    # without a procedure mention, or without a strong facet cue, feedback stays feedback
+    assert decide("feedback", 0.8, [], "bạn trả lời sai rồi, cần gì mà lâu thế", [], 0.3) is None
+    assert decide("feedback", 0.8, [], "sổ BHXH trả lời sai rồi thế nào vậy", mention, 0.3) is None
