@@ -159,6 +159,14 @@ class SearchIndex:
                 weight = FIELD_WEIGHTS[field_name]
                 for term, value in best.items():
                     tf[term] += weight * value
+            # a catalogue name often lists several procedures ("Đăng ký thành lập hợp tác xã…; đăng ký chuyển đổi
+            # tổ hợp tác…; …"): each part is a name of its own for phrase and coverage evidence, or a question that
+            # names one part whole would cover only a sliver of the whole list
+            parts = [part for part in main_name.split(";") if part.strip()]
+            for part in parts if len(parts) > 1 else ():
+                tokens = search_tokens(part)
+                if len(tokens) >= 2:
+                    self._phrases[tokens[0]].append((f" {' '.join(tokens)} ", index, len(tokens)))
             for term in tf:
                 document_frequency[term] = document_frequency.get(term, 0) + 1
             weighted_tf.append(tf)
@@ -459,7 +467,7 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
 
 # A built index is also kept on disk (var/cache) so a cold command such as `thutuc tra` skips the build. It is the
 # application's own file, rebuilt whenever the data fingerprint or the index format changes.
-_DISK_FORMAT = 9
+_DISK_FORMAT = 10  # 10: typing repair in search_tokens, ";"-parts of names as phrases
 
 
 def _is_settings_database(key: str) -> bool:

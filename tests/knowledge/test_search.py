@@ -183,3 +183,14 @@ def test_hits_report_level_and_matched_words(variant_index):
     hit = variant_index.search("khai sinh cho tàu biển", 1)[0]
     assert hit.code == "9.000001" and hit.level == "Cấp tỉnh"
     assert {"tau", "bien"} <= hit.matched
+
+
+def test_each_part_of_a_listed_catalogue_name_is_a_name_of_its_own():
+    listed = IndexDocument("1.005280", "Đăng ký thành lập hợp tác xã; đăng ký chuyển đổi tổ hợp tác thành hợp tác xã; "
+                           "đăng ký khi hợp nhất, sáp nhập, chia, tách hợp tác xã", "imported")
+    index = SearchIndex(DOCS + [listed])
+    hit = index.search("thành lập hợp tác xã thì hồ sơ gồm gì")[0]
+    assert hit.code == "1.005280"
+    assert hit.coverage >= 0.7  # the first part is named nearly whole, though it is a third of the whole name
+    whole = SearchIndex(DOCS + [IndexDocument(listed.code, listed.name.replace(";", ","), "imported")])
+    assert whole.search("thành lập hợp tác xã thì hồ sơ gồm gì")[0].coverage < hit.coverage
