@@ -59,6 +59,9 @@ FILLER_PHRASES = (
 # Common abbreviations and chat spellings (folded) → their folded expansion.
 ABBREVIATIONS = {
     "dk": "dang ki", "dky": "dang ki", "dki": "dang ki",
+    # initials of the most asked procedures, as typed in chat
+    "dkkh": "dang ki ket hon", "dkks": "dang ki khai sinh", "dkkt": "dang ki khai tu", "gpkd": "giay phep kinh doanh",
+    "tthn": "tinh trang hon nhan", "xntthn": "xac nhan tinh trang hon nhan", "gcnkh": "giay chung nhan ket hon",
     "gks": "giay khai sinh", "cccd": "can cuoc cong dan", "cmnd": "chung minh nhan dan", "cmt": "chung minh thu",
     "gpxd": "giay phep xay dung", "gcn": "giay chung nhan", "qsdd": "quyen su dung dat", "gcnqsdd":
     "giay chung nhan quyen su dung dat", "hkd": "ho kinh doanh", "bhyt": "bao hiem y te", "bhxh": "bao hiem xa hoi",

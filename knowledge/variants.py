@@ -125,6 +125,7 @@ KINDS: tuple[VariantKind, ...] = (
     )),
     _kind("remove", ACTION, ("xóa",), (
         "xóa", "cắt khẩu", "cắt hộ khẩu", "hủy đăng ký", "xóa tên", "xóa hộ khẩu", "cắt tạm trú", "hủy tạm trú",
+        "bỏ tên", "gạch tên", "khỏi hộ khẩu", "khỏi sổ hộ khẩu",
     )),
     _kind("foreign", QUALIFIER, ("yếu tố nước ngoài", "người nước ngoài", "nước ngoài"), (
         "nước ngoài", "người nước ngoài", "yếu tố nước ngoài", "ngoại quốc", "việt kiều", "quốc tịch nước ngoài",

@@ -194,3 +194,8 @@ def test_each_part_of_a_listed_catalogue_name_is_a_name_of_its_own():
     assert hit.coverage >= 0.7  # the first part is named nearly whole, though it is a third of the whole name
     whole = SearchIndex(DOCS + [IndexDocument(listed.code, listed.name.replace(";", ","), "imported")])
     assert whole.search("thành lập hợp tác xã thì hồ sơ gồm gì")[0].coverage < hit.coverage
+
+
+@pytest.mark.parametrize("query, code", [("dkkh o phuong can gi", "1.000894"), ("dkks cho be bao lau", "1.001193")])
+def test_chat_initials_of_common_procedures(index, query, code):
+    assert index.search(query)[0].code == code

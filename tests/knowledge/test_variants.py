@@ -107,3 +107,9 @@ def test_a_candidate_without_the_asked_qualifier_yields_to_one_that_has_it():
 def test_where_a_birth_or_death_happened_is_not_a_mobile_registration(question):
     assert "mobile" not in query_variants(question).kinds
     assert "mobile" in query_variants("cán bộ có đến nhà làm khai tử cho ông không").kinds
+
+
+@pytest.mark.parametrize("question", ["ông mất rồi, bỏ tên ông khỏi hộ khẩu thì làm sao",
+                                      "gach ten nguoi da mat trong so ho khau"])
+def test_taking_a_name_off_the_household_register_is_a_removal(question):
+    assert "remove" in query_variants(question).kinds

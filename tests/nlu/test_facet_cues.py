@@ -132,9 +132,12 @@ def test_a_facet_question_naming_a_procedure_is_not_feedback():
     text = "sổ BHXH sai ngày sinh, điều chỉnh thông tin cần gì"
     mention = [(0, len("sổ BHXH"))]
     assert decide("feedback", 0.8, [], text, mention, 0.3) == "ask_documents"
-    # without a procedure mention, or without a strong facet cue, feedback stays feedback
-    assert decide("feedback", 0.8, [], "bạn trả lời sai rồi, cần gì mà lâu thế", [], 0.3) is None
+    assert decide("feedback", 0.8, [], "thong tin cu tru sai que quan, dieu chinh can giay to gi", [], 0.3) == \
+        "ask_documents"
+    # without a strong facet cue feedback stays feedback, with or without a procedure mention
+    assert decide("feedback", 0.8, [], "bạn trả lời sai rồi", [], 0.3) is None
     assert decide("feedback", 0.8, [], "sổ BHXH trả lời sai rồi thế nào vậy", mention, 0.3) is None
+    assert decide("thank", 0.9, [], "cảm ơn ad nhiều", [], 0.3) is None
 
 
 @pytest.mark.parametrize("text, classifier, facet", [
