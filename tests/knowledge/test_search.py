@@ -199,3 +199,11 @@ def test_each_part_of_a_listed_catalogue_name_is_a_name_of_its_own():
 @pytest.mark.parametrize("query, code", [("dkkh o phuong can gi", "1.000894"), ("dkks cho be bao lau", "1.001193")])
 def test_chat_initials_of_common_procedures(index, query, code):
     assert index.search(query)[0].code == code
+
+
+def test_a_variant_asked_for_is_named_by_its_base_procedures_colloquial_names():
+    index = SearchIndex(DOCS + [IndexDocument("2.000806", "Đăng ký kết hôn có yếu tố nước ngoài", "curated")])
+    # "cưới" is an alias of the base only; the foreign spouse asks for the variant
+    assert index.search("cưới chồng người Đài Loan thì đăng ký ở đâu")[0].code == "2.000806"
+    # without a foreign cue the base procedure keeps the question
+    assert index.search("cưới thì đăng ký ở đâu")[0].code == "1.000894"
