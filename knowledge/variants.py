@@ -155,6 +155,8 @@ NOT_CUES = tuple(_k(p) for p in (
     "làm lại từ đầu", "xin thêm bản", "hủy tạm trú", "hủy đăng ký tạm trú",
     # where a birth or a death happened is not a mobile registration (the official coming to the family)
     "mất tại nhà", "chết tại nhà", "qua đời tại nhà", "sinh tại nhà", "đẻ tại nhà", "sinh con tại nhà",
+    # going abroad is a purpose ("giấy tờ để đi nước ngoài"), not a foreign element of the civil-status event
+    "đi nước ngoài", "ra nước ngoài", "sang nước ngoài", "xuất cảnh",
 ))
 
 
@@ -187,7 +189,7 @@ class Asked:
 def name_variants(name: str) -> frozenset[str]:
     """Variant kinds a procedure's name marks. Only its first part counts: after a ";" a name lists a second
     procedure it also covers ("Giao đất, cho thuê đất, chuyển mục đích sử dụng đất; gia hạn sử dụng đất")."""
-    key = _k(name.split(";")[0])
+    key = _mask(_k(name.split(";")[0]))  # masked like questions, so both sides read "ra nước ngoài" alike
     return frozenset(kind.name for kind in KINDS if any(_contains(key, marker) for marker in kind.markers))
 
 

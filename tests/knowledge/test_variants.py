@@ -113,3 +113,10 @@ def test_where_a_birth_or_death_happened_is_not_a_mobile_registration(question):
                                       "gach ten nguoi da mat trong so ho khau"])
 def test_taking_a_name_off_the_household_register_is_a_removal(question):
     assert "remove" in query_variants(question).kinds
+
+
+def test_going_abroad_is_a_purpose_not_a_foreign_element():
+    assert "foreign" not in query_variants("xin xác nhận thông tin hộ tịch để làm hồ sơ đi nước ngoài").kinds
+    assert "foreign" in query_variants("kết hôn với người nước ngoài").kinds
+    # names are read the same way: a pension paid once when moving abroad is not a "foreign element" variant
+    assert "foreign" not in name_variants("Trợ cấp một lần khi người hưởng lương hưu ra nước ngoài định cư")
