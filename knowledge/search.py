@@ -213,7 +213,8 @@ class SearchIndex:
         """Per variant procedure, the names and aliases of its curated base procedure: citizens name the base in
         their own words ("cưới" for kết hôn) and say the variant with other words ("chồng người Đài Loan"), so the
         variant is covered as well as its base once the question asks for exactly what makes it a variant. The
-        base is a curated procedure without variant kinds whose name's words occur in order in the variant's name."""
+        base is the longest-named curated procedure without variant kinds whose name's words occur in order in the
+        variant's name."""
         names = [search_tokens(split_name(doc.name)[0].split(";")[0]) for doc in self.documents]
         bases = [index for index, doc in enumerate(self.documents)
                  if doc.status == "curated" and not self._variants[index] and len(names[index]) >= 2]
@@ -221,10 +222,11 @@ class SearchIndex:
         for index, kinds in enumerate(self._variants):
             if not kinds:
                 continue
-            for base in bases:
-                extra = len(names[index]) - len(names[base])
-                if not (0 < extra <= INHERIT_MAX_EXTRA_WORDS and _in_order(names[base], names[index])):
-                    continue
+            matching = [base for base in bases if 0 < len(names[index]) - len(names[base]) <= INHERIT_MAX_EXTRA_WORDS
+                        and _in_order(names[base], names[index])]
+            # the most specific base: "chấm dứt giám sát việc giám hộ" varies "giám sát việc giám hộ", not "giám hộ"
+            longest = max((len(names[base]) for base in matching), default=0)
+            for base in (base for base in matching if len(names[base]) == longest):
                 # the base's phrase plus the marker words that make the variant ("yếu tố nước ngoài"), which count
                 # as said when the question asks for the variant (marker_words)
                 marker_terms = marker_words(kinds)[0]
@@ -510,7 +512,7 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
 
 # A built index is also kept on disk (var/cache) so a cold command such as `thutuc tra` skips the build. It is the
 # application's own file, rebuilt whenever the data fingerprint or the index format changes.
-_DISK_FORMAT = 11  # 10: typing repair, ";"-parts of names as phrases; 11: variants inherit base phrases
+_DISK_FORMAT = 12  # 10: typing repair, ";"-parts of names as phrases; 11-12: variants inherit base phrases
 
 
 def _is_settings_database(key: str) -> bool:

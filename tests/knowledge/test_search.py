@@ -207,3 +207,13 @@ def test_a_variant_asked_for_is_named_by_its_base_procedures_colloquial_names():
     assert index.search("cưới chồng người Đài Loan thì đăng ký ở đâu")[0].code == "2.000806"
     # without a foreign cue the base procedure keeps the question
     assert index.search("cưới thì đăng ký ở đâu")[0].code == "1.000894"
+
+
+def test_a_variant_inherits_from_its_most_specific_base_only():
+    docs = [IndexDocument("1.004837", "Đăng ký giám hộ", "curated", "", ("làm giám hộ",)),
+            IndexDocument("3.000323", "Đăng ký giám sát việc giám hộ", "curated"),
+            IndexDocument("1.004845", "Đăng ký chấm dứt giám hộ", "curated"),
+            IndexDocument("3.000322", "Đăng ký chấm dứt giám sát việc giám hộ", "curated")]
+    index = SearchIndex(docs)
+    assert len(index._inherited[3]) == len(index._phrase_terms[1])  # from "giám sát việc giám hộ" only
+    assert index.search("cháu đã lấy chồng, muốn chấm dứt việc giám hộ thì làm sao")[0].code == "1.004845"
