@@ -109,11 +109,12 @@ KINDS: tuple[VariantKind, ...] = (
         "chấm dứt", "giải thể", "đóng cửa hẳn", "ngừng hẳn", "nghỉ hẳn", "nghỉ luôn", "dẹp", "không kinh doanh nữa",
         "không buôn bán nữa", "không bán nữa", "thôi làm", "xin thôi", "thôi không", "dừng hẳn", "kết thúc",
         "đủ tuổi thành niên", "đủ 18 tuổi", "thu hồi", "nộp lại", "dừng thủ tục", "rút hồ sơ", "không làm nữa",
+        "thôi giám hộ", "thôi giám sát", "thôi kinh doanh", "thôi bán", "thôi buôn bán",
     )),
     _kind("extend", ACTION, ("gia hạn", "ký lại hợp đồng"), (
         "gia hạn", "hết hạn", "sắp hết hạn", "quá hạn", "hết thời hạn", "kéo dài", "xin thêm thời gian", "ký lại hợp đồng",
         "xin thêm", "thêm thời hạn", "thêm thời gian",
-        "tiếp tục thuê",
+        "tiếp tục thuê", "ở tiếp", "ở thêm", "ở lại thêm",
     )),
     _kind("reregister", ACTION, ("đăng ký lại",), (
         "đăng ký lại", "đăng kí lại", "dki lại", "dk lại", "làm lại", "khai lại", "mất sổ", "sổ gốc mất",
@@ -157,6 +158,8 @@ NOT_CUES = tuple(_k(p) for p in (
     "mất tại nhà", "chết tại nhà", "qua đời tại nhà", "sinh tại nhà", "đẻ tại nhà", "sinh con tại nhà",
     # going abroad is a purpose ("giấy tờ để đi nước ngoài"), not a foreign element of the civil-status event
     "đi nước ngoài", "ra nước ngoài", "sang nước ngoài", "xuất cảnh",
+    # "nộp ở tiếp nhận" is where to hand in, not staying longer
+    "ở tiếp nhận", "ở bộ phận tiếp nhận",
 ))
 
 

@@ -120,3 +120,9 @@ def test_going_abroad_is_a_purpose_not_a_foreign_element():
     assert "foreign" in query_variants("kết hôn với người nước ngoài").kinds
     # names are read the same way: a pension paid once when moving abroad is not a "foreign element" variant
     assert "foreign" not in name_variants("Trợ cấp một lần khi người hưởng lương hưu ra nước ngoài định cư")
+
+
+def test_staying_on_asks_an_extension_and_giving_up_a_role_a_termination():
+    assert "extend" in query_variants("tạm trú còn 1 tháng là hết, muốn ở tiếp thì làm giấy gì").kinds
+    assert "extend" not in query_variants("nộp hồ sơ ở tiếp nhận một cửa").kinds
+    assert "terminate" in query_variants("cháu đã lớn, thôi giám hộ thì nộp những gì").kinds
