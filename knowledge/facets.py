@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
-from knowledge.text import fold
+from knowledge.text import fold, repair_syllable
 
 FACETS = ("documents", "fee", "time", "where", "online", "steps", "result", "legal_basis", "conditions")
 
@@ -102,15 +102,31 @@ _MASKED = (
     "thay doi dia chi", "chuyen dia chi",
 )
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+# Punctuation that ends a clause. A clause that tells the story ("đã tự trả tiền viện phí,") asks nothing, even if
+# it holds a facet word; a clause with a question word ("mất bao lâu,") is a question of its own.
+_CLAUSE_BREAK = re.compile(r"[,;.!?]+(?=\s|$)")
+CLAUSE = "_clause_"
+_QUESTION_WORDS = frozenset({"khong", "chua", "gi", "nao", "dau", "sao", "lau", "nhieu", "may", "hong", "hem"})
 # Words that, typed with their diacritics, cannot be the folded word a cue means: "nhưng" (but) is not "những"
 # (which) of "những giấy tờ gì".
 _NOT_THE_CUE_WORD = {"nhưng": "nhung_but"}
+
+
+def _repaired(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """Cue phrases in the form user words take after `repair_syllable` ("app" → "ap", "lephi" → "le phi")."""
+    return tuple(dict.fromkeys(" ".join(repair_syllable(w) for w in phrase.split()) for phrase in phrases))
+
+
+STRONG = {facet: _repaired(phrases) for facet, phrases in STRONG.items()}
+WEAK = {facet: _repaired(phrases) for facet, phrases in WEAK.items()}
+_MASKED = _repaired(_MASKED)
 
 
 @dataclass(frozen=True)
 class FacetCues:
     strong: tuple[tuple[int, str], ...]  # (position of the cue's end, facet), in text order
     weak: tuple[tuple[int, str], ...]
+    statements: tuple[tuple[int, int], ...] = ()  # (start, end) of clauses without a question word, before the last
 
     @property
     def strong_facets(self) -> set[str]:
@@ -124,7 +140,7 @@ class FacetCues:
         """The facet asked: the classifier's own facet when the cues allow it, else the last strong cue, else the
         last weak cue; None when the text has no cue."""
         if self.strong:
-            if current in self.strong_facets:
+            if current in self.strong_facets and not self._only_in_statements(current):
                 return current
             return self.strong[-1][1]
         if self.weak:
@@ -134,18 +150,25 @@ class FacetCues:
         return None
 
 
+    def _only_in_statements(self, facet: str) -> bool:
+        """Whether every cue of `facet` sits in a clause that asks nothing: then it is part of the story and the
+        question is elsewhere ("đã tự trả tiền viện phí, giờ đòi bảo hiểm hoàn lại thì cần gì" asks the documents)."""
+        ends = [end for end, f in self.strong if f == facet]
+        return bool(ends) and all(any(start < end <= stop + 1 for start, stop in self.statements) for end in ends)
+
+
 def _normalise(text: str, masked_spans: Sequence[tuple[int, int]]) -> str:
     """Folded words with chat spellings expanded; masked character spans (procedure mentions) become "|"."""
     chars = list(text)  # spans are offsets into the text as typed (NFC or NFD)
     for start, end in masked_spans:
         for index in range(max(0, start), min(len(chars), end)):
             chars[index] = " " if chars[index].isspace() else "|"
-    marked = unicodedata.normalize("NFC", "".join(chars))
+    marked = _CLAUSE_BREAK.sub(f" {CLAUSE} ", unicodedata.normalize("NFC", "".join(chars)))
     for word, replacement in _NOT_THE_CUE_WORD.items():
         marked = re.sub(rf"(?<!\w){word}(?!\w)", replacement, marked, flags=re.IGNORECASE)
     words = []
     for word in re.sub(r"[^0-9a-z_]+", " ", fold(marked).replace("|", " | ")).split():
-        words.append(_EXPANSIONS.get(word, word))
+        words.extend(_EXPANSIONS.get(word, repair_syllable(word)).split())
     joined = f" {' '.join(words)} "
     for phrase in _MASKED:
         joined = joined.replace(f" {phrase} ", " | ")
@@ -177,7 +200,18 @@ def facet_cues(text: str, masked_spans: Iterable[tuple[int, int]] = ()) -> Facet
     # "the nao" were weak for something else); weak cues inside a strong one are dropped
     strong_ends = {end for end, _ in strong}
     weak = [(end, facet) for end, facet in _find(joined, WEAK) if end not in strong_ends]
-    return FacetCues(tuple(strong), tuple(weak))
+    return FacetCues(tuple(strong), tuple(weak), _statements(joined))
+
+
+def _statements(joined: str) -> tuple[tuple[int, int], ...]:
+    """Clauses (all but the last) with no question word, as (start, end) offsets in the normalised text."""
+    out, start = [], 0
+    for match in re.finditer(f" {CLAUSE} ", joined):
+        words = set(joined[start:match.start()].split())
+        if words and not words & _QUESTION_WORDS:
+            out.append((start, match.start()))
+        start = match.end() - 1
+    return tuple(out)
 
 
 def asked_facet(text: str, current: Optional[str] = None, masked_spans: Iterable[tuple[int, int]] = ()) -> Optional[str]:

@@ -44,6 +44,8 @@ SHARE_POWER = 2.0  # coverage weighs each word of a name by idf**SHARE_POWER
 RERANK_DEPTH = 40  # BM25 candidates re-ranked with phrase and coverage evidence
 IMPORTED_FACTOR = 0.8  # curated entries are reviewed: prefer them at equal evidence
 OTHER_LEVEL_FACTOR = 0.5  # × IMPORTED_FACTOR for imported entries the commune does not handle (ministry, province)
+INHERITED_SHARE_DIVISOR = 1.0  # > 1 would make a name reached through the base count less than the variant's own
+INHERIT_MAX_EXTRA_WORDS = 8  # a variant's name is its base's name and at most this many words
 FUZZY_CUTOFF = 80.0
 FUZZY_MIN_LENGTH = 3
 
@@ -59,6 +61,9 @@ FILLER_PHRASES = (
 # Common abbreviations and chat spellings (folded) → their folded expansion.
 ABBREVIATIONS = {
     "dk": "dang ki", "dky": "dang ki", "dki": "dang ki",
+    # initials of the most asked procedures, as typed in chat
+    "dkkh": "dang ki ket hon", "dkks": "dang ki khai sinh", "dkkt": "dang ki khai tu", "gpkd": "giay phep kinh doanh",
+    "tthn": "tinh trang hon nhan", "xntthn": "xac nhan tinh trang hon nhan", "gcnkh": "giay chung nhan ket hon",
     "gks": "giay khai sinh", "cccd": "can cuoc cong dan", "cmnd": "chung minh nhan dan", "cmt": "chung minh thu",
     "gpxd": "giay phep xay dung", "gcn": "giay chung nhan", "qsdd": "quyen su dung dat", "gcnqsdd":
     "giay chung nhan quyen su dung dat", "hkd": "ho kinh doanh", "bhyt": "bao hiem y te", "bhxh": "bao hiem xa hoi",
@@ -159,6 +164,14 @@ class SearchIndex:
                 weight = FIELD_WEIGHTS[field_name]
                 for term, value in best.items():
                     tf[term] += weight * value
+            # a catalogue name often lists several procedures ("Đăng ký thành lập hợp tác xã…; đăng ký chuyển đổi
+            # tổ hợp tác…; …"): each part is a name of its own for phrase and coverage evidence, or a question that
+            # names one part whole would cover only a sliver of the whole list
+            parts = [part for part in main_name.split(";") if part.strip()]
+            for part in parts if len(parts) > 1 else ():
+                tokens = search_tokens(part)
+                if len(tokens) >= 2:
+                    self._phrases[tokens[0]].append((f" {' '.join(tokens)} ", index, len(tokens)))
             for term in tf:
                 document_frequency[term] = document_frequency.get(term, 0) + 1
             weighted_tf.append(tf)
@@ -191,9 +204,40 @@ class SearchIndex:
                 if total > 0:
                     pairs = frozenset(f"{a} {b}" for a, b in zip(words, words[1:]))
                     self._phrase_terms[index].append((terms, total, pairs))
+        self._inherited = self._inherit_base_phrases()
         self._common_cutoff = max(50, len(self.documents) // 20)
         self._vocabulary = sorted(t for t in self._idf if " " not in t)
         self._vocabulary_set = set(self._vocabulary)
+
+    def _inherit_base_phrases(self) -> list[list[tuple[frozenset, float, frozenset]]]:
+        """Per variant procedure, the names and aliases of its curated base procedure: citizens name the base in
+        their own words ("cưới" for kết hôn) and say the variant with other words ("chồng người Đài Loan"), so the
+        variant is covered as well as its base once the question asks for exactly what makes it a variant. The
+        base is the longest-named curated procedure without variant kinds whose name's words occur in order in the
+        variant's name."""
+        names = [search_tokens(split_name(doc.name)[0].split(";")[0]) for doc in self.documents]
+        bases = [index for index, doc in enumerate(self.documents)
+                 if doc.status == "curated" and not self._variants[index] and len(names[index]) >= 2]
+        inherited: list[list[tuple[frozenset, float, frozenset]]] = [[] for _ in self.documents]
+        for index, kinds in enumerate(self._variants):
+            if not kinds:
+                continue
+            matching = [base for base in bases if 0 < len(names[index]) - len(names[base]) <= INHERIT_MAX_EXTRA_WORDS
+                        and _in_order(names[base], names[index])]
+            # the most specific base: "chấm dứt giám sát việc giám hộ" varies "giám sát việc giám hộ", not "giám hộ"
+            longest = max((len(names[base]) for base in matching), default=0)
+            for base in (base for base in matching if len(names[base]) == longest):
+                # the base's phrase plus the marker words that make the variant ("yếu tố nước ngoài"), which count
+                # as said when the question asks for the variant (marker_words)
+                marker_terms = marker_words(kinds)[0]
+                own = [t for t in names[index] if t not in names[base] and t in marker_terms]
+                own_pairs = frozenset(f"{a} {b}" for a, b in zip(own, own[1:]))
+                for terms, _total, pairs in self._phrase_terms[base]:
+                    combined = terms | frozenset(own)
+                    total = sum(self._idf.get(t, 0.0) ** SHARE_POWER for t in combined)
+                    if total > 0:
+                        inherited[index].append((combined, total * INHERITED_SHARE_DIVISOR, pairs | own_pairs))
+        return inherited
 
     @staticmethod
     def _document_letters(doc: IndexDocument) -> dict[str, frozenset[str]]:
@@ -337,7 +381,10 @@ class SearchIndex:
             evidence, best_share = 0.0, 0.0
             said = self._variants[index] & asked.kinds
             extra_words, extra_pairs = marker_words(said) if said else (frozenset(), frozenset())
-            for phrase_terms, total, pairs in self._phrase_terms[index]:
+            phrases = self._phrase_terms[index]
+            if said and self._inherited[index] and self._variants[index] <= asked.kinds:
+                phrases = phrases + self._inherited[index]
+            for phrase_terms, total, pairs in phrases:
                 present = [t for t in phrase_terms
                            if (t in query_terms and (t not in typed or self._agrees(index, t, typed)))
                            or t in extra_words]
@@ -373,6 +420,12 @@ class SearchIndex:
             )
             for index, value in ranked
         ]
+
+
+def _in_order(short: list[str], long: list[str]) -> bool:
+    """Whether the words of `short` occur in `long` in the same order (not necessarily adjacent)."""
+    remaining = iter(long)
+    return all(word in remaining for word in short)
 
 
 # ------------------------------------------------------------------------------------------ per-process cache
@@ -459,7 +512,7 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
 
 # A built index is also kept on disk (var/cache) so a cold command such as `thutuc tra` skips the build. It is the
 # application's own file, rebuilt whenever the data fingerprint or the index format changes.
-_DISK_FORMAT = 9
+_DISK_FORMAT = 12  # 10: typing repair, ";"-parts of names as phrases; 11-12: variants inherit base phrases
 
 
 def _is_settings_database(key: str) -> bool:

@@ -46,19 +46,81 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def _unify_y(token: str) -> str:
+    match = _CONSONANT_Y.match(token)
+    return match.group(1) + "i" if match else token
+
+
+# A folded Vietnamese syllable: onset, then an open rhyme or a nucleus with a final consonant. Loose on purpose (it
+# accepts a few non-words); it only has to tell typing accidents ("thur", "khaii", "khaisinh") from real syllables.
+_ONSET = r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+_OPEN = (r"(?:a|ai|ao|au|ay|e|eo|eu|i|ia|iu|ieu|o|oa|oai|oay|oe|oeo|oi|u|ua|uai|uay|ue|ui|uu|uoi|uou|uy|uya|uyu"
+         r"|y|yeu)")
+_CLOSED = r"(?:a|e|i|o|u|oa|oe|uy|ie|ye|uo|uye|ua|ue|oo)(?:ch|nh|ng|c|m|n|p|t)"
+_SYLLABLE = re.compile(rf"^{_ONSET}(?:{_OPEN}|{_CLOSED})$")
+_TELEX_TONE_KEYS = "sfrxj"  # a tone typed as a letter the keyboard did not turn into a mark: "thur" for "thủ"
+_TELEX_VOWELS = (("uow", "uo"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"), ("uw", "u"))
+_REPEATS = re.compile(r"([a-z])\1+")
+
+
+def is_syllable(token: str) -> bool:
+    """Whether a folded token can be one Vietnamese syllable."""
+    return bool(_SYLLABLE.match(token))
+
+
+def _untelex(token: str) -> str:
+    """Telex leftovers removed: "dd" → "d", doubled or w-marked vowels → the vowel, a trailing tone key dropped."""
+    if token.startswith("dd"):
+        token = token[1:]
+    for typed, letter in _TELEX_VOWELS:
+        token = token.replace(typed, letter)
+    if len(token) > 1 and token[-1] in _TELEX_TONE_KEYS:
+        token = token[:-1]
+    return token
+
+
+def _split_fused(token: str) -> list[str]:
+    """Two syllables typed without the space between them ("khaisinh", "lephi"), or [] when no split is clear. Of
+    several splits the one whose second syllable starts with the longest consonant wins ("le phi", not "lep hi")."""
+    best: tuple[int, int] = (-1, 0)
+    for cut in range(1, len(token)):
+        left, right = token[:cut], token[cut:]
+        if not (is_syllable(left) and is_syllable(right)):
+            continue
+        onset = len(re.match(_ONSET, right).group())
+        if onset > best[0]:
+            best = (onset, cut)
+    return [token[:best[1]], token[best[1]:]] if best[0] >= 0 else []
+
+
+@lru_cache(maxsize=65536)
+def repair_syllable(token: str) -> str:
+    """A folded token that cannot be a syllable, as the syllable(s) the citizen meant, space-separated: telex
+    leftovers ("thur tucj" → "thu tuc"), held-down keys ("khaii" → "khai"), a missing space ("khaisinh" →
+    "khai sinh"). Real syllables, numbers, codes and abbreviations ("cccd", "vneid", "online") are left alone."""
+    if not token.isalpha() or not token.isascii() or is_syllable(token):
+        return token
+    for repaired in (_untelex(token), _REPEATS.sub(r"\1", token), _untelex(_REPEATS.sub(r"\1", token))):
+        if repaired != token and is_syllable(repaired):
+            return repaired
+    if len(token) >= 4:
+        parts = _split_fused(token)
+        if parts:
+            return " ".join(parts)
+    return token
+
+
 @lru_cache(maxsize=65536)
 def normalize_syllable(token: str) -> str:
-    """Map spelling variants of one folded syllable to one form (ky→ki, ly→li) so both spellings match."""
-    match = _CONSONANT_Y.match(token)
-    if match:
-        return match.group(1) + "i"
-    return token
+    """Map spelling variants of one folded syllable to one form (ky→ki, ly→li) so both spellings match, after
+    repairing typing accidents (`repair_syllable`); the result may be two syllables separated by a space."""
+    return " ".join(_unify_y(part) for part in repair_syllable(token).split(" "))
 
 
 def search_tokens(text: str) -> list[str]:
     """Folded, punctuation-free syllables with spelling variants unified: the unit of the search index."""
     words = _NON_WORD.sub(" ", fold(text)).split()
-    return [normalize_syllable(word) for word in words]
+    return [part for word in words for part in normalize_syllable(word).split(" ")]
 
 
 def search_key(text: str) -> str:
@@ -85,11 +147,23 @@ def cue_tokens(text: str) -> tuple[tuple[str, str], ...]:
     tokens = []
     for word in _WORD.findall(unicodedata.normalize("NFC", text or "").lower()):
         stripped = word.translate(_STRIP_TABLE)
-        folded = normalize_syllable(stripped)
-        if not _NON_WORD.sub("", folded):
-            continue
-        tokens.append((folded, "" if stripped == word else _accented_syllable(word)))
+        for folded, typed in _repaired_parts(word, stripped):
+            if not _NON_WORD.sub("", folded):
+                continue
+            tokens.append((folded, "" if stripped == word else _accented_syllable(typed)))
     return tuple(tokens)
+
+
+def _repaired_parts(word: str, stripped: str) -> list[tuple[str, str]]:
+    """(normalised folded syllable, the typed letters it came from) per syllable of one typed word: usually one; two
+    for a missing space ("khaisinh", "đăngký"), split at the same place in the typed word."""
+    parts = normalize_syllable(stripped).split(" ")
+    if len(parts) == 1:
+        return [(parts[0], word)]
+    cut = len(repair_syllable(stripped).split(" ")[0])
+    if repair_syllable(stripped).replace(" ", "") != stripped:  # repaired and split: the typed letters do not map
+        return [(part, part) for part in parts]
+    return [(parts[0], word[:cut]), (parts[1], word[cut:])]
 
 
 def contains_phrase(text_tokens: tuple[tuple[str, str], ...], phrase_tokens: tuple[tuple[str, str], ...]) -> bool:
@@ -129,11 +203,11 @@ def typed_letters(text: str) -> dict[str, set[str]]:
     plain: set[str] = set()
     for word in _WORD.findall(unicodedata.normalize("NFC", text or "").lower()):
         stripped = word.translate(_STRIP_TABLE)
-        folded = normalize_syllable(stripped)
-        if not folded.isalnum():
-            continue
-        if stripped == word:
-            plain.add(folded)
-        else:
-            seen.setdefault(folded, set()).add(letters_without_tone(word))
+        for folded, typed in _repaired_parts(word, stripped):
+            if not folded.isalnum():
+                continue
+            if stripped == word:
+                plain.add(folded)
+            else:
+                seen.setdefault(folded, set()).add(letters_without_tone(typed))
     return {folded: letters for folded, letters in seen.items() if folded not in plain}

@@ -109,11 +109,12 @@ KINDS: tuple[VariantKind, ...] = (
         "chấm dứt", "giải thể", "đóng cửa hẳn", "ngừng hẳn", "nghỉ hẳn", "nghỉ luôn", "dẹp", "không kinh doanh nữa",
         "không buôn bán nữa", "không bán nữa", "thôi làm", "xin thôi", "thôi không", "dừng hẳn", "kết thúc",
         "đủ tuổi thành niên", "đủ 18 tuổi", "thu hồi", "nộp lại", "dừng thủ tục", "rút hồ sơ", "không làm nữa",
+        "thôi giám hộ", "thôi giám sát", "thôi kinh doanh", "thôi bán", "thôi buôn bán",
     )),
     _kind("extend", ACTION, ("gia hạn", "ký lại hợp đồng"), (
         "gia hạn", "hết hạn", "sắp hết hạn", "quá hạn", "hết thời hạn", "kéo dài", "xin thêm thời gian", "ký lại hợp đồng",
         "xin thêm", "thêm thời hạn", "thêm thời gian",
-        "tiếp tục thuê",
+        "tiếp tục thuê", "ở tiếp", "ở thêm", "ở lại thêm",
     )),
     _kind("reregister", ACTION, ("đăng ký lại",), (
         "đăng ký lại", "đăng kí lại", "dki lại", "dk lại", "làm lại", "khai lại", "mất sổ", "sổ gốc mất",
@@ -125,6 +126,7 @@ KINDS: tuple[VariantKind, ...] = (
     )),
     _kind("remove", ACTION, ("xóa",), (
         "xóa", "cắt khẩu", "cắt hộ khẩu", "hủy đăng ký", "xóa tên", "xóa hộ khẩu", "cắt tạm trú", "hủy tạm trú",
+        "bỏ tên", "gạch tên", "khỏi hộ khẩu", "khỏi sổ hộ khẩu",
     )),
     _kind("foreign", QUALIFIER, ("yếu tố nước ngoài", "người nước ngoài", "nước ngoài"), (
         "nước ngoài", "người nước ngoài", "yếu tố nước ngoài", "ngoại quốc", "việt kiều", "quốc tịch nước ngoài",
@@ -152,6 +154,12 @@ NOT_CUES = tuple(_k(p) for p in (
     "sửa chữa", "sửa nhà", "sửa lại nhà", "sửa căn nhà", "sửa lại căn nhà", "sửa sang", "trà sữa", "sữa chua", "sữa bột", "mất bao", "mất mấy", "mất phí", "mất tiền",
     "mất thời gian", "đổi mới sáng tạo", "chuyển đổi mục đích", "chuyển đổi", "bổ sung hồ sơ", "bổ sung giấy tờ",
     "làm lại từ đầu", "xin thêm bản", "hủy tạm trú", "hủy đăng ký tạm trú",
+    # where a birth or a death happened is not a mobile registration (the official coming to the family)
+    "mất tại nhà", "chết tại nhà", "qua đời tại nhà", "sinh tại nhà", "đẻ tại nhà", "sinh con tại nhà",
+    # going abroad is a purpose ("giấy tờ để đi nước ngoài"), not a foreign element of the civil-status event
+    "đi nước ngoài", "ra nước ngoài", "sang nước ngoài", "xuất cảnh",
+    # "nộp ở tiếp nhận" is where to hand in, not staying longer
+    "ở tiếp nhận", "ở bộ phận tiếp nhận",
 ))
 
 
@@ -184,7 +192,7 @@ class Asked:
 def name_variants(name: str) -> frozenset[str]:
     """Variant kinds a procedure's name marks. Only its first part counts: after a ";" a name lists a second
     procedure it also covers ("Giao đất, cho thuê đất, chuyển mục đích sử dụng đất; gia hạn sử dụng đất")."""
-    key = _k(name.split(";")[0])
+    key = _mask(_k(name.split(";")[0]))  # masked like questions, so both sides read "ra nước ngoài" alike
     return frozenset(kind.name for kind in KINDS if any(_contains(key, marker) for marker in kind.markers))
 
 
@@ -215,11 +223,18 @@ def query_variants(text: str) -> Asked:
                 continue
             if contains_phrase(key[start:start + len(phrase)], phrase):
                 (soft if is_soft else kinds).add(name)
+    # a marker that is also a cue of another asked action does not name one ("làm lại" is a re-issue of a card and
+    # the re-registration of a civil-status event): then the other words decide
     named = {name for name in kinds if _BY_NAME[name].role == ACTION
-             and any(contains_phrase(key, marker) for marker in _BY_NAME[name].markers)}
+             and any(contains_phrase(key, marker) and not _cue_of_other(marker, name, kinds)
+                     for marker in _BY_NAME[name].markers)}
     if named:
         kinds = {name for name in kinds if _BY_NAME[name].role != ACTION or name in named}
     return Asked(frozenset(kinds), frozenset(soft - kinds))
+
+
+def _cue_of_other(marker: tuple, name: str, kinds: set[str]) -> bool:
+    return any(marker in _BY_NAME[other].cues for other in kinds if other != name and _BY_NAME[other].role == ACTION)
 
 
 def marker_words(kinds: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
@@ -247,6 +262,9 @@ def variant_factor(doc_kinds: frozenset[str], asked: Asked, offered: frozenset[s
             factor *= BONUS
         elif not actions & asked.open:
             factor *= PENALTY
+    # who or where is asked ("chồng Đài Loan", "ở tận bản") and another candidate is that variant: this one is not
+    if any(_BY_NAME[k].role == QUALIFIER for k in (asked.kinds & offered) - doc_kinds):
+        factor *= MISSING
     for kind in doc_kinds - actions:
         if kind in asked.kinds:
             factor *= BONUS

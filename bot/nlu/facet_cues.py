@@ -4,6 +4,8 @@ Runs after the intent classifier and the procedure mention extractor, before the
 - out of scope is overruled only when the message names a procedure (a `procedure` entity from the knowledge base's
   aliases and colloquial names): a bank, a university or an employer mentioned as the reason does not make a question
   about a ward procedure out of scope; without a procedure mention nothing changes;
+- a message classified as feedback or thanks that asks a facet in so many words (a strong cue: "… bị sai, điều
+  chỉnh thì cần gì") is a procedure question;
 - a message the classifier is too unsure about to answer (below the FallbackClassifier's threshold, or torn between
   two procedure intents within its ambiguity threshold) gets the facet its words ask (knowledge/facets.py) when it
   is a procedure question or names a procedure.
@@ -41,6 +43,9 @@ FACET_BY_INTENT = {intent: facet for facet, intent in INTENT_BY_FACET.items()}
 OVERVIEW_INTENTS = ("ask_procedure", "inform")
 PROCEDURE_INTENTS = frozenset(INTENT_BY_FACET.values()) | frozenset(OVERVIEW_INTENTS)
 OUT_OF_SCOPE = "out_of_scope"
+# intents that never ask about a procedure themselves; with a procedure mention and a strong facet cue the message is
+# a procedure question whatever its other words resemble
+ASKS_NOTHING = frozenset({"feedback", "thank"})
 OTHERS_SCALE = 0.5
 
 
@@ -58,9 +63,15 @@ def decide(intent: str, confidence: float, ranking: List[Dict[Text, Any]], text:
             return INTENT_BY_FACET[chosen]
         # torn between two procedure intents: a procedure question either way, answer the classifier's first
         return intent if torn and confidence >= unsure_below else None
+    cues = facet_cues(text, mention_spans)
+    if intent in ASKS_NOTHING and confidence >= unsure_below:
+        # "sổ BHXH sai ngày sinh, điều chỉnh thì cần gì" reads like a complaint ("sai"), but it asks a facet in so
+        # many words: a procedure question (1 of the 103 feedback training examples has such a cue, and it asks the
+        # fee too: "tôi hỏi lệ phí chứ không hỏi giấy tờ")
+        return INTENT_BY_FACET[cues.strong[-1][1]] if cues.strong else None
     if not mention_spans or (intent != OUT_OF_SCOPE and confidence >= unsure_below):
         return None
-    chosen = facet_cues(text, mention_spans).choose(None)
+    chosen = cues.choose(None)
     if chosen is not None:
         return INTENT_BY_FACET[chosen]
     for ranked in ranking:

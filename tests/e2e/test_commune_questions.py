@@ -18,8 +18,10 @@ from bot.evaluation import has_diacritics
 pytestmark = pytest.mark.slow
 QUESTIONS = Path(__file__).parent / "questions_commune.yml"
 CATALOGUE = "procedures_all.jsonl.gz"
-MIN_CORRECT = 0.923  # overall: measured 93.3 % (docs/benchmarks.md, 2026-12-07) minus one point
-MIN_CORRECT_EACH_SPLIT = 0.919  # with diacritics (93.8 %) and without (92.9 %), each minus one point
+# set at 93.3 % (93.8 / 92.9 %) minus one point; re-measured 2026-12-07 06:22 UTC (i12-acc) at 93.0 % overall,
+# 93.2 % with and 92.9 % without diacritics (docs/benchmarks.md): both floors stay within one point below that
+MIN_CORRECT = 0.923
+MIN_CORRECT_EACH_SPLIT = 0.919
 
 
 @pytest.fixture(scope="module")

@@ -183,3 +183,37 @@ def test_hits_report_level_and_matched_words(variant_index):
     hit = variant_index.search("khai sinh cho tàu biển", 1)[0]
     assert hit.code == "9.000001" and hit.level == "Cấp tỉnh"
     assert {"tau", "bien"} <= hit.matched
+
+
+def test_each_part_of_a_listed_catalogue_name_is_a_name_of_its_own():
+    listed = IndexDocument("1.005280", "Đăng ký thành lập hợp tác xã; đăng ký chuyển đổi tổ hợp tác thành hợp tác xã; "
+                           "đăng ký khi hợp nhất, sáp nhập, chia, tách hợp tác xã", "imported")
+    index = SearchIndex(DOCS + [listed])
+    hit = index.search("thành lập hợp tác xã thì hồ sơ gồm gì")[0]
+    assert hit.code == "1.005280"
+    assert hit.coverage >= 0.7  # the first part is named nearly whole, though it is a third of the whole name
+    whole = SearchIndex(DOCS + [IndexDocument(listed.code, listed.name.replace(";", ","), "imported")])
+    assert whole.search("thành lập hợp tác xã thì hồ sơ gồm gì")[0].coverage < hit.coverage
+
+
+@pytest.mark.parametrize("query, code", [("dkkh o phuong can gi", "1.000894"), ("dkks cho be bao lau", "1.001193")])
+def test_chat_initials_of_common_procedures(index, query, code):
+    assert index.search(query)[0].code == code
+
+
+def test_a_variant_asked_for_is_named_by_its_base_procedures_colloquial_names():
+    index = SearchIndex(DOCS + [IndexDocument("2.000806", "Đăng ký kết hôn có yếu tố nước ngoài", "curated")])
+    # "cưới" is an alias of the base only; the foreign spouse asks for the variant
+    assert index.search("cưới chồng người Đài Loan thì đăng ký ở đâu")[0].code == "2.000806"
+    # without a foreign cue the base procedure keeps the question
+    assert index.search("cưới thì đăng ký ở đâu")[0].code == "1.000894"
+
+
+def test_a_variant_inherits_from_its_most_specific_base_only():
+    docs = [IndexDocument("1.004837", "Đăng ký giám hộ", "curated", "", ("làm giám hộ",)),
+            IndexDocument("3.000323", "Đăng ký giám sát việc giám hộ", "curated"),
+            IndexDocument("1.004845", "Đăng ký chấm dứt giám hộ", "curated"),
+            IndexDocument("3.000322", "Đăng ký chấm dứt giám sát việc giám hộ", "curated")]
+    index = SearchIndex(docs)
+    assert len(index._inherited[3]) == len(index._phrase_terms[1])  # from "giám sát việc giám hộ" only
+    assert index.search("cháu đã lấy chồng, muốn chấm dứt việc giám hộ thì làm sao")[0].code == "1.004845"

@@ -85,3 +85,44 @@ def test_factor_rewards_asked_variants_penalises_unasked_and_lets_the_base_yield
     again = query_variants("vợ người Thái, giấy và sổ đều mất, đăng ký lại kết hôn")
     assert variant_factor(frozenset({"foreign"}), again, offered=frozenset({"reregister", "foreign"})) == \
         pytest.approx(MISSING * BONUS)
+
+
+def test_an_ambiguous_action_word_does_not_name_one_action():
+    # "làm lại" is a marker of "cấp lại" names and a cue of re-registration: the lost register decides
+    asked = query_variants("giấy kết hôn bị lũ cuốn mất, xã không còn lưu sổ, làm lại thế nào")
+    assert "reregister" in asked.kinds
+    # a procedure's own word still names its action and drops those only implied
+    assert query_variants("căn cước bị mất, cấp lại ở đâu").kinds & {"reissue", "copy", "reregister"} == {"reissue"}
+
+
+def test_a_candidate_without_the_asked_qualifier_yields_to_one_that_has_it():
+    asked = query_variants("chồng người Đài Loan, đăng ký kết hôn lệ phí bao nhiêu")
+    assert variant_factor(frozenset(), asked, offered=frozenset({"foreign"})) == MISSING
+    assert variant_factor(frozenset({"foreign"}), asked, offered=frozenset({"foreign"})) == BONUS
+    assert variant_factor(frozenset(), asked, offered=frozenset()) == 1.0
+
+
+@pytest.mark.parametrize("question", ["bố em mất tại nhà hôm qua, làm giấy báo tử ở đâu",
+                                      "bé sinh tại nhà không có giấy chứng sinh"])
+def test_where_a_birth_or_death_happened_is_not_a_mobile_registration(question):
+    assert "mobile" not in query_variants(question).kinds
+    assert "mobile" in query_variants("cán bộ có đến nhà làm khai tử cho ông không").kinds
+
+
+@pytest.mark.parametrize("question", ["ông mất rồi, bỏ tên ông khỏi hộ khẩu thì làm sao",
+                                      "gach ten nguoi da mat trong so ho khau"])
+def test_taking_a_name_off_the_household_register_is_a_removal(question):
+    assert "remove" in query_variants(question).kinds
+
+
+def test_going_abroad_is_a_purpose_not_a_foreign_element():
+    assert "foreign" not in query_variants("xin xác nhận thông tin hộ tịch để làm hồ sơ đi nước ngoài").kinds
+    assert "foreign" in query_variants("kết hôn với người nước ngoài").kinds
+    # names are read the same way: a pension paid once when moving abroad is not a "foreign element" variant
+    assert "foreign" not in name_variants("Trợ cấp một lần khi người hưởng lương hưu ra nước ngoài định cư")
+
+
+def test_staying_on_asks_an_extension_and_giving_up_a_role_a_termination():
+    assert "extend" in query_variants("tạm trú còn 1 tháng là hết, muốn ở tiếp thì làm giấy gì").kinds
+    assert "extend" not in query_variants("nộp hồ sơ ở tiếp nhận một cửa").kinds
+    assert "terminate" in query_variants("cháu đã lớn, thôi giám hộ thì nộp những gì").kinds

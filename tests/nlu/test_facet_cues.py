@@ -126,3 +126,28 @@ def test_mention_spans_of_nfd_text_mask_the_right_words():
     text = unicodedata.normalize("NFD", "điều chỉnh thời hạn dự án nộp ở đâu")
     mention = unicodedata.normalize("NFD", "điều chỉnh thời hạn dự án")
     assert facet_cues(text, [(0, len(mention))]).strong_facets == {"where"}
+
+
+def test_a_facet_question_naming_a_procedure_is_not_feedback():
+    text = "sổ BHXH sai ngày sinh, điều chỉnh thông tin cần gì"
+    mention = [(0, len("sổ BHXH"))]
+    assert decide("feedback", 0.8, [], text, mention, 0.3) == "ask_documents"
+    assert decide("feedback", 0.8, [], "thong tin cu tru sai que quan, dieu chinh can giay to gi", [], 0.3) == \
+        "ask_documents"
+    # without a strong facet cue feedback stays feedback, with or without a procedure mention
+    assert decide("feedback", 0.8, [], "bạn trả lời sai rồi", [], 0.3) is None
+    assert decide("feedback", 0.8, [], "sổ BHXH trả lời sai rồi thế nào vậy", mention, 0.3) is None
+    assert decide("thank", 0.9, [], "cảm ơn ad nhiều", [], 0.3) is None
+
+
+@pytest.mark.parametrize("text, classifier, facet", [
+    # a clause that only tells the story does not ask its facet word
+    ("hôm trước đã tự trả tiền viện phí, giờ đòi bảo hiểm hoàn lại thì cần gì", "fee", "documents"),
+    ("đã nộp lệ phí rồi, bao lâu thì có", "fee", "time"),
+    # a clause with a question word is a question of its own: the classifier's choice stands
+    ("mất bao lâu, nộp ở đâu", "time", "time"),
+    ("khai sinh cần gì, lệ phí bao nhiêu", "documents", "documents"),
+    ("lệ phí làm khai sinh ở đâu", "fee", "fee"),
+])
+def test_facet_words_in_a_story_clause_do_not_hold_the_classifiers_facet(text, classifier, facet):
+    assert asked_facet(text, current=classifier) == facet
