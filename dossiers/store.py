@@ -294,7 +294,7 @@ class DossierStore:
                                                Notification.next_attempt_at.is_not(None))
             if sender_id is not None:
                 mine = select(Subscription.id).where(Subscription.sender_hash == sender_key(sender_id))
-                query = query.where(Notification.subscription_id.in_(mine.scalar_subquery()))
+                query = query.where(Notification.subscription_id.in_(mine))
             return session.execute(query.values(next_attempt_at=None).execution_options(
                 synchronize_session=False)).rowcount
 

@@ -7,8 +7,9 @@ what is due and what counts as sent; this module only connects it to the channel
   the page has confirmed it.
 
 `NotificationLoop` runs in every Rasa server process (replicas included: claims are atomic): every
-`DOSSIER_NOTIFY_INTERVAL` seconds, and at once when a sync queued notifications (`wake()`). It also drops web chat
-messages nobody fetched within the pending-message limit.
+`DOSSIER_NOTIFY_INTERVAL` seconds, at once when a sync queued notifications (`wake()`), and when a Zalo citizen
+whose notification Zalo refused writes again (bot/channels/citizen_back.py: the retry is due now, not at its backoff
+time). It also drops web chat messages nobody fetched within the pending-message limit.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import logging
 from datetime import timedelta
 from typing import Any, Optional
 
+from base.blocking import run_blocking
+from bot.channels.citizen_back import CITIZEN_BACK, CitizenBack
 from bot.channels.citizen_replies import DELIVERY_SENT, DELIVERY_WAITING, CitizenReplies
 from dossiers.notify import Attempt, DeliveryReport, Notifier, Outcome, RetryPolicy
 
@@ -40,8 +43,10 @@ def make_notifier(store: Any, replies: CitizenReplies, policy: RetryPolicy) -> N
 
 
 class NotificationLoop:
-    def __init__(self, notifier: Notifier, replies: CitizenReplies, interval_s: float, max_age: timedelta) -> None:
+    def __init__(self, notifier: Notifier, replies: CitizenReplies, interval_s: float, max_age: timedelta,
+                 citizen_back: CitizenBack = CITIZEN_BACK) -> None:
         self.notifier, self.replies, self.interval_s, self.max_age = notifier, replies, interval_s, max_age
+        self._citizen_back = citizen_back
         self._wake = asyncio.Event()
         self._task: Optional[asyncio.Task] = None
         self._stopping = False
@@ -60,11 +65,18 @@ class NotificationLoop:
         if self._task is None:
             self._stopping = False
             self._task = asyncio.get_running_loop().create_task(self._run())
+            self._citizen_back.listen(self.citizen_is_back)
+
+    async def citizen_is_back(self, sender_id: str) -> None:
+        """The citizen wrote (Zalo's window is open again): their pending notifications are due now."""
+        if await run_blocking(self.notifier.store.retry_now, sender_id):
+            self.wake()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def stop(self) -> None:
+        self._citizen_back.forget(self.citizen_is_back)
         self._stopping = True
         self._wake.set()
         if self._task is not None:

@@ -242,3 +242,43 @@ def test_rest_is_not_offered_a_subscription(citizen):
     assert [b["title"] for b in zalo_status["buttons"]] == ["Báo cho tôi khi có kết quả"]
     change_state(store, 9, None)
     assert statuses(store) == ["pending"]  # only the Zalo subscriber
+
+
+async def test_a_zalo_citizen_who_writes_again_gets_the_refused_notification_at_once(citizen, clock):
+    from bot.channels.citizen_back import CitizenBack
+    from bot.channels.notifications import NotificationLoop
+
+    store, subscribe = citizen
+    await asyncio.to_thread(subscribe, ZALO_USER, "zalo")
+    change_state(store, 9, clock)
+    back = CitizenBack()
+    async with FakeZaloServer() as zalo:
+        zalo.inactive_users.add(ZALO_USER)  # -230: outside Zalo's interaction window
+        replies = zalo_replies(zalo, Outbox(store.engine))
+        notifier = make_notifier(store, replies, POLICY)
+        notifier.clock = clock
+        loop = NotificationLoop(notifier, replies, interval_s=600, max_age=POLICY.max_age, citizen_back=back)
+        loop.start()
+        for _ in range(100):
+            if loop.runs:
+                break
+            await asyncio.sleep(0.05)
+        assert statuses(store) == ["pending"] and zalo.delivered() == []
+        zalo.inactive_users.clear()  # the citizen writes to the OA: the window is open again
+        back.announce("another-user")  # someone else writing changes nothing
+        await back.settle()
+        await asyncio.sleep(0.3)
+        assert loop.runs == 1 and zalo.delivered() == []
+        back.announce(ZALO_USER)
+        await back.settle()
+        for _ in range(100):
+            if zalo.delivered():
+                break
+            await asyncio.sleep(0.05)
+        assert len(zalo.delivered(ZALO_USER)) == 1  # within the 30 s backoff, on the test's frozen clock
+        for _ in range(100):
+            if statuses(store) == ["sent"]:
+                break
+            await asyncio.sleep(0.05)
+        assert statuses(store) == ["sent"]
+        await loop.stop()
