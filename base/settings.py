@@ -56,7 +56,6 @@ class Settings(BaseSettings):
     dossier_lookup_ttl_s: int = Field(30 * 60, env="DOSSIER_LOOKUP_TTL")  # how long a found/verified code is kept
     dossier_sync_max_bytes: int = Field(1_000_000, env="DOSSIER_SYNC_MAX_BYTES")
     dossier_sync_max_records: int = Field(1000, env="DOSSIER_SYNC_MAX_RECORDS")
-    dossier_notify_timeout_s: float = Field(5.0, env="DOSSIER_NOTIFY_TIMEOUT")
     # Dossier notifications (issue 13: delivered wherever subscribing is offered): a failed delivery is retried after
     # base · 2^(n-1) seconds, at most max; the Rasa server looks for due rows every interval seconds.
     dossier_notify_retry_base_s: float = Field(30.0, env="DOSSIER_NOTIFY_RETRY_BASE")
