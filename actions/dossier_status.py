@@ -26,6 +26,7 @@ from base.privacy import install_log_masking, mask_receipt_code
 from dossiers import messages
 from dossiers.codes import find_receipt_codes
 from dossiers.directory import Directory, KnowledgeDirectory
+from dossiers.push import can_push
 from dossiers.service import DossierService, Outcome, build_service
 from dossiers.states import DossierState
 
@@ -239,7 +240,7 @@ class ActionDossierStatus(Action):
             else:
                 text = await run_blocking(messages.status_message, view, get_directory(), get_service().local_now())
                 buttons = []
-                if view.state in ACTIVE_STATES:
+                if view.state in ACTIVE_STATES and can_push(tracker.get_latest_input_channel()):
                     buttons = [{"title": "Báo cho tôi khi có kết quả", "payload": "/subscribe_dossier_updates"}]
                 dispatcher.utter_message(text=text, buttons=buttons)
         return _reset()
@@ -252,7 +253,10 @@ class ActionDossierSubscribe(Action):
         return "action_dossier_subscribe"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        channel = tracker.get_latest_input_channel() or "rest"
+        channel = tracker.get_latest_input_channel()
+        if not can_push(channel):  # nothing could reach this channel later: say so, offer what works
+            dispatcher.utter_message(text=messages.subscribe_not_on_this_channel())
+            return []
         subscribed = await _guarded(lambda service: service.subscribe(tracker.sender_id, channel))
         if subscribed is None:
             dispatcher.utter_message(text=messages.unavailable())
@@ -262,18 +266,6 @@ class ActionDossierSubscribe(Action):
             dispatcher.utter_message(text=messages.subscribe_needs_lookup())
         else:
             dispatcher.utter_message(text=messages.subscribed(code, created))
-        return []
-
-
-class ActionDossierNotify(Action):
-    """Run by the notifier through Rasa's HTTP API (never predicted): one message per pending state change."""
-
-    def name(self) -> str:
-        return "action_dossier_notify"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        for item in await _guarded(lambda service: service.take_notifications(tracker.sender_id)) or []:
-            dispatcher.utter_message(text=messages.state_changed(item.receipt_code, DossierState(item.state)))
         return []
 
 

@@ -3,10 +3,12 @@
 A row is put when a clerk answers a web chat citizen; the page receives it through its long poll
 (`GET /chat/updates`) while open, or when the citizen comes back. A row counts as delivered only when the page has
 confirmed it (its next poll names the last id it shows), never when it was merely sent. Table `base_outbox`
-(Alembic branch `base`); delivered rows are pruned after a day.
+(Alembic branch `base`); delivered rows are pruned after a day, undelivered ones after the pending-message limit
+(`expire`, base/retention.py `pending_message_max_age`) with a log line that names no one.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Optional
@@ -16,6 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base(metadata=MetaData(naming_convention={"ix": "ix_%(column_0_label)s", "pk": "pk_%(table_name)s"}))
+
+logger = logging.getLogger(__name__)
 
 KEEP_DELIVERED = timedelta(days=1)
 
@@ -87,6 +91,26 @@ class Outbox:
             ).rowcount
             session.execute(delete(OutboxRow).where(OutboxRow.delivered_at < now - KEEP_DELIVERED))
             return count
+
+    def confirmed(self, ids: list[int]) -> tuple[set[int], set[int]]:
+        """Of `ids`: those the page has confirmed, and those no longer kept (expired, or pruned after delivery)."""
+        if not ids:
+            return set(), set()
+        with self._sessions() as session:
+            rows = session.execute(select(OutboxRow.id, OutboxRow.delivered_at).where(OutboxRow.id.in_(ids))).all()
+        kept = {row_id: delivered for row_id, delivered in rows}
+        return ({row_id for row_id, delivered in kept.items() if delivered is not None},
+                {row_id for row_id in ids if row_id not in kept})
+
+    def expire(self, max_age: timedelta) -> int:
+        """Drop undelivered messages queued more than `max_age` ago (their citizen never came back)."""
+        with self._sessions.begin() as session:
+            count = session.execute(
+                delete(OutboxRow).where(OutboxRow.delivered_at.is_(None), OutboxRow.created_at < _now() - max_age)
+            ).rowcount
+        if count:
+            logger.warning("outbox: %d undelivered web chat messages older than %s dropped", count, max_age)
+        return count
 
     def messages(self, recipient: str) -> list[OutboxMessage]:
         """Every kept message for `recipient` (delivered or not), oldest first."""

@@ -42,3 +42,9 @@ def delete_or_count(connection: Connection, table: Table, where: ColumnElement, 
     if dry_run:
         return connection.execute(select(func.count()).select_from(table).where(where)).scalar_one()
     return connection.execute(delete(table).where(where)).rowcount
+
+
+def pending_message_max_age(settings) -> timedelta:
+    """How long an undelivered message waits for its citizen: `pending_message_days`, capped by `retention_days`
+    (a message must not outlive the conversation it belongs to)."""
+    return timedelta(days=max(1, min(settings.pending_message_days, settings.retention_days)))

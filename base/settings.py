@@ -56,7 +56,11 @@ class Settings(BaseSettings):
     dossier_lookup_ttl_s: int = Field(30 * 60, env="DOSSIER_LOOKUP_TTL")  # how long a found/verified code is kept
     dossier_sync_max_bytes: int = Field(1_000_000, env="DOSSIER_SYNC_MAX_BYTES")
     dossier_sync_max_records: int = Field(1000, env="DOSSIER_SYNC_MAX_RECORDS")
-    dossier_notify_timeout_s: float = Field(5.0, env="DOSSIER_NOTIFY_TIMEOUT")
+    # Dossier notifications (issue 13: delivered wherever subscribing is offered): a failed delivery is retried after
+    # base · 2^(n-1) seconds, at most max; the Rasa server looks for due rows every interval seconds.
+    dossier_notify_retry_base_s: float = Field(30.0, env="DOSSIER_NOTIFY_RETRY_BASE")
+    dossier_notify_retry_max_s: float = Field(3600.0, env="DOSSIER_NOTIFY_RETRY_MAX")
+    dossier_notify_interval_s: float = Field(15.0, env="DOSSIER_NOTIFY_INTERVAL")
     # --- end dossier status ---
 
     # --- second-factor limits and client keys (issue 10: abuse-proof dossier lookup) ---
@@ -128,6 +132,10 @@ class Settings(BaseSettings):
     # Default age after which `thutuc privacy purge` deletes conversations, closed tickets, feedback, lookup
     # sessions and finished notifications.
     retention_days: int = Field(90, env="THUTUC_RETENTION_DAYS")
+    # A message waiting for its citizen (a dossier notification Zalo refused, a web chat message the page never
+    # fetched) is dropped, with a masked log line, this many days after it was queued (never later than
+    # retention_days): past that, the news is stale and the citizen looks the dossier up anyway.
+    pending_message_days: int = Field(14, env="THUTUC_PENDING_MESSAGE_DAYS")
     # --- end personal data ---
     # --- staff accounts and live replies (issue 13: clerk page, accounts, replies to citizens) ---
     # How long a staff login lasts (hours); the session cookie expires with it.

@@ -143,7 +143,8 @@ def register(cli: click.Group) -> None:
 
     @dossiers_group.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--notify/--no-notify", default=True, help="Gửi thông báo đổi trạng thái cho người đăng ký.")
+    @click.option("--notify/--no-notify", default=True,
+                  help="Cho máy chủ gửi ngay các thông báo đổi trạng thái (không có: gửi ở lần kiểm tra kế tiếp).")
     def import_command(file: Path, notify: bool) -> None:
         """Nhập hồ sơ từ tệp CSV hoặc JSONL (kiểm tra hết trước, lỗi thì không đổi gì)."""
         from base.settings import get_settings
@@ -172,7 +173,7 @@ def register(cli: click.Group) -> None:
 
     @dossiers_group.command("notify")
     def notify_command() -> None:
-        """Gửi lại các thông báo đổi trạng thái còn chờ (khi máy chủ Rasa từng không truy cập được)."""
+        """Cho các thông báo đang chờ thử lại được gửi ngay ở lần kiểm tra kế tiếp của máy chủ; in số theo trạng thái."""
         from base.settings import get_settings
         from dossiers.store import DossierStore
 
@@ -181,7 +182,11 @@ def register(cli: click.Group) -> None:
 
 
 def _deliver(store, settings) -> None:
-    from dossiers.notify import make_notifier
+    """The Rasa server delivers (bot/channels/notifications.py): make every waiting retry due now and report."""
+    from collections import Counter
 
-    report = make_notifier(store, settings).deliver_pending()
-    click.echo(f"Thông báo: {report.delivered} đã gửi, {report.failed} chưa gửi được (sẽ thử lại).")
+    due = store.retry_now()
+    counts = Counter(status for _, status, _ in store.notification_statuses())
+    click.echo(f"Thông báo: {counts['sent']} đã gửi, {counts['waiting']} chờ trang chat nhận, "
+               f"{counts['pending'] + counts['sending']} đang chờ gửi ({due} được thử lại ngay), "
+               f"{counts['expired']} quá hạn đã bỏ. Máy chủ gửi trong vòng {settings.dossier_notify_interval_s:.0f} giây.")

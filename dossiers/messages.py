@@ -174,6 +174,12 @@ def subscribed(code: str, created: bool) -> str:
     return f"Bạn đã đăng ký nhận thông báo cho hồ sơ {mask_receipt_code(code)} rồi ạ."
 
 
+def subscribe_not_on_this_channel() -> str:
+    """On a channel nothing can be pushed to later (the loopback REST channel)."""
+    return ("Xin lỗi bạn, kênh này không gửi được thông báo khi hồ sơ đổi trạng thái. Bạn có thể nhắn “tra cứu hồ "
+            "sơ” để xem lại bất cứ lúc nào, hoặc đăng ký nhận thông báo qua Zalo OA hay trang chat của phường.")
+
+
 def subscribe_needs_lookup() -> str:
     return ("Để nhận thông báo, bạn cần tra cứu hồ sơ trước: gửi mã hồ sơ và 4 số cuối số điện thoại trong hồ sơ, "
             "rồi nhắn “báo cho tôi khi có kết quả”.")

@@ -30,9 +30,11 @@ _NAMING = {
 
 Base = declarative_base(metadata=MetaData(naming_convention=_NAMING))
 
-NOTIFY_PENDING = "pending"
-NOTIFY_SENDING = "sending"
-NOTIFY_SENT = "sent"
+NOTIFY_PENDING = "pending"  # due at `next_attempt_at` (or now)
+NOTIFY_SENDING = "sending"  # claimed by one notifier since `claimed_at`
+NOTIFY_WAITING = "waiting"  # in the web chat outbox (`outbox_id`): sent only once the page confirms it
+NOTIFY_SENT = "sent"  # Zalo accepted it, or the web chat page confirmed it
+NOTIFY_EXPIRED = "expired"  # undelivered past the pending-message limit: dropped, never sent
 
 
 class Dossier(Base):
@@ -106,6 +108,9 @@ class Notification(Base):
     last_error = Column(Text)
     created_at = Column(DateTime, nullable=False)
     sent_at = Column(DateTime)
+    next_attempt_at = Column(DateTime)  # a failed attempt waits until then (backoff); None: due now
+    claimed_at = Column(DateTime)  # when the current `sending` claim was taken (a stale claim is released)
+    outbox_id = Column(Integer)  # web chat: the base_outbox row the page fetches
 
 
 class LookupSession(Base):

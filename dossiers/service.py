@@ -24,7 +24,8 @@ from dossiers.feed import FeedValidation, validate_record
 from dossiers.models import Dossier
 from dossiers.ratelimit import CodeLock, LookupLimits, longest_block
 from dossiers.states import DossierState
-from dossiers.store import DossierStore, PendingNotification, utcnow
+from dossiers.push import can_push
+from dossiers.store import DossierStore, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -211,17 +212,17 @@ class DossierService:
     # --- notifications ------------------------------------------------------------------------------------------
 
     def subscribe(self, sender_id: str, channel: str) -> tuple[Optional[str], bool]:
-        """Subscribe the sender to their verified dossier: (code, newly_created); (None, False) if not verified."""
+        """Subscribe the sender to their verified dossier: (code, newly_created); (None, False) if not verified.
+
+        Only on a channel that can deliver a push (`can_push`); the caller says so politely on the others."""
+        if not can_push(channel):
+            raise ValueError(f"channel {channel!r} cannot deliver notifications")
         current = self.store.current_lookup(sender_id, self.lookup_ttl, self.clock())
         if current is None or not current[1]:
             return None, False
         dossier = current[0]
-        created = self.store.subscribe(dossier.id, sender_id, channel or "rest", self.clock())
+        created = self.store.subscribe(dossier.id, sender_id, channel, self.clock())
         return dossier.receipt_code, created
-
-    def take_notifications(self, sender_id: str) -> list[PendingNotification]:
-        """Notifications the notifier is delivering to this sender right now (each returned once)."""
-        return self.store.take_sending_for(sender_id, self.clock())
 
     # --- clerk ------------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Optional
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,8 @@ from dossiers.models import (
     NOTIFY_PENDING,
     NOTIFY_SENDING,
     NOTIFY_SENT,
+    NOTIFY_EXPIRED,
+    NOTIFY_WAITING,
     Dossier,
     LookupSession,
     Notification,
@@ -60,6 +62,9 @@ class PendingNotification:
     receipt_code: str
     state: int
     changed_at: datetime
+    created_at: datetime
+    attempts: int
+    outbox_id: Optional[int]
 
 
 def _pending(row) -> PendingNotification:
@@ -208,17 +213,31 @@ class DossierStore:
                                      sender_hash=sender_key(sender_id), channel=channel, created_at=now))
             return True
 
-    def pending_notifications(self, limit: int = 100) -> list[PendingNotification]:
-        with self.session() as session:
-            rows = session.execute(
-                select(Notification.id, Subscription.sender_id, Subscription.channel, Dossier.receipt_code,
-                       StateChange.state, StateChange.changed_at)
+    def _outbox_rows(self):
+        return (select(Notification.id, Subscription.sender_id, Subscription.channel, Dossier.receipt_code,
+                       StateChange.state, StateChange.changed_at, Notification.created_at, Notification.attempts,
+                       Notification.outbox_id)
                 .join(Subscription, Subscription.id == Notification.subscription_id)
                 .join(StateChange, StateChange.id == Notification.change_id)
-                .join(Dossier, Dossier.id == Subscription.dossier_id)
-                .where(Notification.status == NOTIFY_PENDING)
+                .join(Dossier, Dossier.id == Subscription.dossier_id))
+
+    def pending_notifications(self, now: datetime, limit: int = 100) -> list[PendingNotification]:
+        """Pending rows whose retry time has come (or that never failed), oldest first."""
+        with self.session() as session:
+            rows = session.execute(
+                self._outbox_rows()
+                .where(Notification.status == NOTIFY_PENDING,
+                       or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
                 .order_by(Notification.id)
                 .limit(limit)
+            ).all()
+        return [_pending(row) for row in rows]
+
+    def waiting_notifications(self, limit: int = 500) -> list[PendingNotification]:
+        """Web chat notifications in the outbox, not yet confirmed by the page."""
+        with self.session() as session:
+            rows = session.execute(
+                self._outbox_rows().where(Notification.status == NOTIFY_WAITING).order_by(Notification.id).limit(limit)
             ).all()
         return [_pending(row) for row in rows]
 
@@ -228,41 +247,56 @@ class DossierStore:
             claimed = session.execute(
                 update(Notification)
                 .where(Notification.id == notification_id, Notification.status == NOTIFY_PENDING)
-                .values(status=NOTIFY_SENDING, attempts=Notification.attempts + 1)
+                .values(status=NOTIFY_SENDING, attempts=Notification.attempts + 1, claimed_at=now)
             ).rowcount
         return claimed == 1
 
-    def finish_notification(self, notification_id: int, sent: bool, now: datetime, error: Optional[str] = None) -> None:
+    def release_stale_claims(self, older_than: datetime) -> int:
+        """sending → pending for claims taken before `older_than` (the notifier holding them died mid-send)."""
         with self.session() as session, session.begin():
-            session.execute(
+            return session.execute(
                 update(Notification)
-                .where(Notification.id == notification_id, Notification.status == NOTIFY_SENDING)
-                .values(status=NOTIFY_SENT if sent else NOTIFY_PENDING, sent_at=now if sent else None,
-                        last_error=error)
-            )
+                .where(Notification.status == NOTIFY_SENDING, Notification.claimed_at < older_than)
+                .values(status=NOTIFY_PENDING, claimed_at=None, last_error="claim released")
+            ).rowcount
 
-    def take_sending_for(self, sender_id: str, now: datetime) -> list[PendingNotification]:
-        """Notifications being delivered to this sender (claimed by the notifier); marks them sent."""
+    def _finish(self, notification_id: int, from_status: str, **values) -> bool:
         with self.session() as session, session.begin():
-            rows = session.execute(
-                select(Notification.id, Subscription.sender_id, Subscription.channel, Dossier.receipt_code,
-                       StateChange.state, StateChange.changed_at)
-                .join(Subscription, Subscription.id == Notification.subscription_id)
-                .join(StateChange, StateChange.id == Notification.change_id)
-                .join(Dossier, Dossier.id == Subscription.dossier_id)
-                .where(Notification.status == NOTIFY_SENDING, Subscription.sender_hash == sender_key(sender_id))
-                .order_by(Notification.id)
-            ).all()
-            taken = []
-            for row in rows:
-                done = session.execute(
-                    update(Notification)
-                    .where(Notification.id == row[0], Notification.status == NOTIFY_SENDING)
-                    .values(status=NOTIFY_SENT, sent_at=now)
-                ).rowcount
-                if done == 1:
-                    taken.append(_pending(row))
-        return taken
+            return session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id, Notification.status == from_status)
+                .values(**values)
+            ).rowcount == 1
+
+    def mark_sent(self, notification_id: int, now: datetime, from_status: str = NOTIFY_SENDING) -> bool:
+        """The channel took it (Zalo accepted it; the web chat page confirmed it)."""
+        return self._finish(notification_id, from_status, status=NOTIFY_SENT, sent_at=now, claimed_at=None,
+                            last_error=None)
+
+    def mark_waiting(self, notification_id: int, outbox_id: int) -> bool:
+        """Put in the web chat outbox: not sent until the page confirms it."""
+        return self._finish(notification_id, NOTIFY_SENDING, status=NOTIFY_WAITING, outbox_id=outbox_id,
+                            claimed_at=None)
+
+    def mark_failed(self, notification_id: int, error: str, retry_at: datetime) -> bool:
+        """Back to pending, not before `retry_at`."""
+        return self._finish(notification_id, NOTIFY_SENDING, status=NOTIFY_PENDING, next_attempt_at=retry_at,
+                            claimed_at=None, last_error=error[:200])
+
+    def mark_expired(self, notification_id: int, from_status: str, reason: str) -> bool:
+        return self._finish(notification_id, from_status, status=NOTIFY_EXPIRED, claimed_at=None,
+                            last_error=reason[:200])
+
+    def retry_now(self, sender_id: Optional[str] = None) -> int:
+        """Pending rows (of one sender, or all) become due at once: the citizen is back, or an operator asked."""
+        with self.session() as session, session.begin():
+            query = update(Notification).where(Notification.status == NOTIFY_PENDING,
+                                               Notification.next_attempt_at.is_not(None))
+            if sender_id is not None:
+                mine = select(Subscription.id).where(Subscription.sender_hash == sender_key(sender_id))
+                query = query.where(Notification.subscription_id.in_(mine))
+            return session.execute(query.values(next_attempt_at=None).execution_options(
+                synchronize_session=False)).rowcount
 
     def notification_statuses(self) -> list[tuple[int, str, int]]:
         with self.session() as session:

@@ -34,6 +34,8 @@ MSG_OUTBOX_FAILED = "Chưa gửi được tới trang chat. Vui lòng thử lạ
 class Delivery:
     status: str  # sent | waiting | failed
     message: str  # for the clerk, Vietnamese
+    outbox_id: Optional[int] = None  # web chat: the outbox row the page will fetch and confirm
+    error: str = ""  # failed: a short reason for logs and retries (Zalo's error code, network error), no personal data
 
 
 class CitizenReplies:
@@ -63,12 +65,13 @@ class CitizenReplies:
         if self._zalo is not None:
             await self._zalo.close()
 
-    async def deliver(self, channel: str, recipient: str, text: str) -> Delivery:
+    async def deliver(self, channel: str, recipient: str, text: str, author: str = "clerk") -> Delivery:
+        """`author` is how the web chat shows it: "clerk" (a clerk's reply) or "bot" (a notification)."""
         if channel == "zalo":
             return await self._to_zalo(recipient, text)
         if channel == "webchat":
-            return await self._to_web_chat(recipient, text)
-        return Delivery(DELIVERY_FAILED, MSG_NO_CHANNEL)
+            return await self._to_web_chat(recipient, text, author)
+        return Delivery(DELIVERY_FAILED, MSG_NO_CHANNEL, error=f"channel {channel} cannot push")
 
     async def _to_zalo(self, recipient: str, text: str) -> Delivery:
         from bot.channels.zalo_client import ERROR_USER_INACTIVE
@@ -78,17 +81,29 @@ class CitizenReplies:
         result = await self._zalo.send_text_checked(recipient, text)
         if result.ok:
             return Delivery(DELIVERY_SENT, MSG_SENT_ZALO)
+        error = f"zalo {result.error}" if result.error is not None else (result.description or "zalo: no answer")
         if result.error == ERROR_USER_INACTIVE:
-            return Delivery(DELIVERY_FAILED, MSG_ZALO_INACTIVE)
-        return Delivery(DELIVERY_FAILED, MSG_ZALO_FAILED)
+            return Delivery(DELIVERY_FAILED, MSG_ZALO_INACTIVE, error=error)
+        return Delivery(DELIVERY_FAILED, MSG_ZALO_FAILED, error=error)
 
-    async def _to_web_chat(self, recipient: str, text: str) -> Delivery:
+    async def _to_web_chat(self, recipient: str, text: str, author: str) -> Delivery:
         try:
             if self._outbox is None:
                 self._outbox = await run_blocking(self._outbox_factory)
-            await run_blocking(self._outbox.put, recipient, text, "clerk")
-        except Exception:  # noqa: BLE001
-            logger.exception("Clerk reply: writing the outbox failed")
-            return Delivery(DELIVERY_FAILED, MSG_OUTBOX_FAILED)
+            message = await run_blocking(self._outbox.put, recipient, text, author)
+        except Exception as error:  # noqa: BLE001
+            logger.exception("Web chat message: writing the outbox failed")
+            return Delivery(DELIVERY_FAILED, MSG_OUTBOX_FAILED, error=f"outbox: {type(error).__name__}")
         self._notifier.notify(recipient)
-        return Delivery(DELIVERY_WAITING, MSG_WAITING_WEB)
+        return Delivery(DELIVERY_WAITING, MSG_WAITING_WEB, outbox_id=message.id)
+
+    async def confirmed(self, outbox_ids: list[int]) -> tuple[set[int], set[int]]:
+        """Of these web chat outbox rows: those the page confirmed, those no longer kept."""
+        if self._outbox is None:
+            self._outbox = await run_blocking(self._outbox_factory)
+        return await run_blocking(self._outbox.confirmed, outbox_ids)
+
+    async def expire_web_chat(self, max_age: Any) -> int:
+        if self._outbox is None:
+            self._outbox = await run_blocking(self._outbox_factory)
+        return await run_blocking(self._outbox.expire, max_age)

@@ -4,6 +4,9 @@ A Rasa input channel only so that it mounts on the Rasa server (no chat happens 
 "Sync API"): `Authorization: Bearer <THUTUC_SYNC_TOKEN>`; JSON body `{"records": [...]}` (or a bare list) in the feed
 schema; the whole batch is validated first and applied in one transaction, or rejected (422) with a reason per
 record; re-sending a batch changes nothing and notifies nobody twice.
+
+The channel also runs the notification loop of this server process (bot/channels/notifications.py): started with the
+server, woken when a batch queued notifications, stopped before the server stops.
 """
 from __future__ import annotations
 
@@ -59,15 +62,24 @@ class DossierSyncInput(InputChannel):
         return self._store
 
     def notifier(self):
+        """The notification loop (bot/channels/notifications.py), or the one a test passed in."""
         if self._notifier is None:
-            from dossiers.notify import make_notifier
+            from bot.channels.notifications import NotificationLoop
 
-            self._notifier = make_notifier(self.store(), self.settings)
+            self._notifier = NotificationLoop.from_settings(self.store(), self.settings)
         return self._notifier
 
     async def wait_for_background_tasks(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _start_notifications(self) -> None:
+        try:
+            loop = await run_blocking(self.notifier)
+        except Exception as error:  # noqa: BLE001 - the database may be slow to come up; the next sync retries
+            logger.error("dossier notifications not started: %s", type(error).__name__)
+            return
+        loop.start()
 
     def _authorised(self, request: Request) -> bool:
         token = self.settings.sync_token
@@ -84,9 +96,15 @@ class DossierSyncInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request)
 
+        @sync.listener("after_server_start")
+        async def start(app: Any, loop: Any) -> None:
+            await self._start_notifications()
+
         @sync.listener("before_server_stop")
         async def finish(app: Any, loop: Any) -> None:
             await self.wait_for_background_tasks()
+            if self._notifier is not None:
+                await self._notifier.stop()
 
         return sync
 
@@ -127,7 +145,7 @@ class DossierSyncInput(InputChannel):
         if result.notifications:
             task = asyncio.create_task(self._deliver())
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._tasks.discard)  # the loop, already started, is only woken
         return response.json({
             "accepted": True, "created": result.created, "updated": result.updated, "unchanged": result.unchanged,
             "stale": result.stale, "state_changes": result.state_changes, "notifications": result.notifications,
@@ -136,7 +154,8 @@ class DossierSyncInput(InputChannel):
         })
 
     async def _deliver(self) -> None:
-        try:
-            await run_blocking(lambda: self.notifier().deliver_pending())
-        except Exception as error:
-            logger.error("dossier notifications not delivered: %s", type(error).__name__)
+        if self._notifier is None:
+            await self._start_notifications()
+        if self._notifier is not None:
+            self._notifier.start()
+            self._notifier.wake()

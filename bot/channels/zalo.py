@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
+from bot.channels.citizen_back import CITIZEN_BACK
 from bot.channels import texts
 from bot.channels.conversation_control import ConversationControl, RasaConversationControl
 from base.clients import CLIENT_METADATA_KEY, ClientKeys
@@ -290,6 +291,10 @@ class ZaloInput(InputChannel):
         self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]], control: ConversationControl
     ) -> None:
         name = event["event_name"]
+        if name.startswith("user_") or name == "follow":  # the citizen interacted: Zalo's window is open again
+            back = _nested_id(event, "sender") or _nested_id(event, "follower")
+            if back:
+                CITIZEN_BACK.announce(back)
         if name == "user_send_text" or (name == "user_send_link" and _message_text(event)):
             await self._handle_text(event, on_new_message)
         elif name == "user_send_link":

@@ -71,6 +71,7 @@
     session = null;
     storageRemove(STORAGE_SESSION);
     seen = 0;
+    shownIds = {};
     storageRemove(STORAGE_SEEN);
     if (pollAbort) pollAbort.abort();
   }
@@ -141,6 +142,7 @@
   function renderMessage(entry, choicesEnabled) {
     var item = document.createElement("li");
     item.className = "msg " + entry.from;
+    if (entry.id > 0) item.setAttribute("data-outbox-id", String(entry.id)); // pushed, not an answer to a message
     if (entry.text) { // a reply may consist of buttons only
       var bubble = document.createElement("div");
       bubble.className = "bubble";
@@ -311,9 +313,12 @@
   }
 
   // ---------------------------------------------------------------- a clerk's messages (long poll)
-  // While a clerk answers, their messages arrive here: the page asks `updates` for anything newer than the last one
-  // it shows (which also confirms that one as delivered); the server answers at once or after up to ~25 s.
+  // Messages the citizen did not just ask for arrive here: a clerk's replies and dossier notifications ("from":
+  // "bot"). The page asks `updates` for anything newer than the last one it shows (which also confirms that one as
+  // delivered); the server answers at once or after up to ~25 s.
   var seen = parseInt(storageGet(STORAGE_SEEN) || "0", 10) || 0;
+  var shownIds = {}; // outbox ids already in the page's history (a clerk's reply, a dossier notification)
+  history.forEach(function (entry) { if (entry.id > 0) shownIds[entry.id] = true; });
   var polling = false, pollAbort = null, pollDelay = 1000;
 
   function startPolling() {
@@ -339,12 +344,18 @@
     }).then(function (body) {
       if (asked !== session) return; // "Bắt đầu lại" meanwhile: not this conversation any more
       (body && Array.isArray(body.messages) ? body.messages : []).forEach(function (message) {
-        if (!message || typeof message.text !== "string" || !(message.id > seen)) return;
-        var entry = { from: "clerk", text: message.text };
-        renderMessage(entry, false);
-        remember(entry);
-        seen = message.id;
-        storageSet(STORAGE_SEEN, String(seen));
+        if (!message || typeof message.text !== "string" || !(message.id > 0)) return;
+        // At least once: a message whose confirmation was lost comes again. Its id is in the history: not shown twice.
+        if (!shownIds[message.id]) {
+          var entry = { from: message.from === "bot" ? "bot" : "clerk", text: message.text, id: message.id };
+          renderMessage(entry, false);
+          remember(entry);
+          shownIds[message.id] = true;
+        }
+        if (message.id > seen) {
+          seen = message.id; // the next poll names it: that confirms it (and all before it) to the server
+          storageSet(STORAGE_SEEN, String(seen));
+        }
       });
       pollDelay = 1000;
       setTimeout(poll, 0);

@@ -12,7 +12,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.dossier_status import (
     ActionAskDossierPhoneLast4,
     ActionAskReceiptCode,
-    ActionDossierNotify,
     ActionDossierStatus,
     ActionDossierSubscribe,
     ValidateDossierForm,
@@ -92,6 +91,3 @@ class Conversation:
 
     def subscribe(self) -> list[str]:
         return [m["text"] for m in self.run_action(ActionDossierSubscribe(), "báo cho tôi khi có kết quả")]
-
-    def notify(self) -> list[str]:
-        return [m["text"] for m in self.run_action(ActionDossierNotify(), "", "")]

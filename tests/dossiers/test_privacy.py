@@ -99,17 +99,32 @@ def test_no_personal_data_in_any_reply_or_log(fed, caplog):
         replies += guesser.say(f"hồ sơ H15.50-251203-90{n:02d}", "check_dossier_status")
     for state in DossierState:
         feed(fed.store, {"receipt_code": CODES[0], "state": int(state), **person0}, source="sync")
-    replies += Conversation(sender="citizen-0", channel="zalo").notify()  # nothing claimed: no message
-    from dossiers.notify import RasaNotifier
+    import tempfile
+    from datetime import timedelta
+    from pathlib import Path
 
-    delivered: list[str] = []
+    from base.keystore import InMemoryKeyStore
+    from base.outbox import Outbox
+    from bot.channels.citizen_replies import CitizenReplies
+    from bot.channels.notifications import make_notifier
+    from bot.channels.zalo import ZaloOutput
+    from bot.channels.zalo_client import ZaloClient
+    from bot.channels.zalo_tokens import FileTokenStore, TokenManager, ZaloTokens
+    from dossiers.notify import RetryPolicy
+    from tests.fakes.zalo_server import FakeZaloServer
 
-    def rasa(method, path, body):
-        delivered.extend(Conversation(sender=path.split("/")[2]).notify())
-        return 200, {}
+    with FakeZaloServer.in_thread() as zalo:  # the subscribers chose Zalo: pushed through the (fake) OA API
+        tokens = TokenManager(FileTokenStore(Path(tempfile.mkdtemp()) / "t.json"), lambda r: None,
+                              ZaloTokens("AT-0", "RT-0"))
+        channels = CitizenReplies(lambda: Outbox(fed.store.engine),
+                                 lambda: ZaloOutput(ZaloClient(zalo.base_url, tokens), InMemoryKeyStore()))
 
-    with RecordingServer(rasa) as fake_rasa:
-        RasaNotifier(fed.store, fake_rasa.url).deliver_pending()
+        async def deliver() -> None:
+            await make_notifier(fed.store, channels, RetryPolicy(max_age=timedelta(days=3650))).run_once()
+            await channels.close()
+
+        asyncio.run(deliver())
+        delivered = [message["text"] for message in zalo.delivered()]
     assert len(delivered) == 10  # 5→1, 1→2, …, 9→10: one per change after the subscription
     replies += delivered
     for reply in replies:

@@ -1,5 +1,6 @@
 """`POST /api/dossiers/sync` on a real Sanic server (mounted the way the Rasa server mounts channels) and the
-notifications it triggers, delivered to a fake Rasa HTTP API on loopback."""
+notifications it triggers, delivered by the channel's notification loop through the fake Zalo OA API on loopback and
+the web chat outbox."""
 from __future__ import annotations
 
 import asyncio
@@ -8,21 +9,27 @@ import socket
 import threading
 import time
 import uuid
-from urllib.parse import parse_qs, urlsplit
+from datetime import timedelta
 
 import pytest
-import jwt
 import requests
 from sanic import Sanic
 
 from actions import dossier_status
 from bot.channels.dossier_sync import DossierSyncInput
 from base.settings import Settings
-from dossiers.notify import RasaNotifier
+from base.keystore import InMemoryKeyStore
+from base.outbox import Outbox
+from bot.channels.citizen_replies import CitizenReplies
+from bot.channels.notifications import NotificationLoop, make_notifier
+from bot.channels.zalo import ZaloOutput
+from bot.channels.zalo_client import ZaloClient
+from bot.channels.zalo_tokens import FileTokenStore, TokenManager, ZaloTokens
+from dossiers.notify import RetryPolicy
+from tests.fakes.zalo_server import FakeZaloServer
 from dossiers.store import DossierStore
 from tests.dossiers.conftest import FAKE_PEOPLE, SALT, FakeDirectory
 from tests.dossiers.conversation import Conversation
-from tests.dossiers.servers import RecordingServer
 
 TOKEN = "sync-secret-token"
 CODE = "H15.50-251203-2035"
@@ -73,42 +80,24 @@ class SanicThread:
         asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
 
 
-class FakeRasa:
-    """Records notifier calls and, like Rasa, runs action_dossier_notify for the conversation."""
-
-    def __init__(self):
-        self.delivered: list[tuple[str, str, str]] = []  # (sender, channel, text)
-        self.server = RecordingServer(self.respond)
-        self.fail = False
-
-    def respond(self, method: str, path: str, body: bytes):
-        if self.fail:
-            return 503, {"error": "down"}
-        parts = urlsplit(path)
-        sender = parts.path.split("/")[2]
-        query = parse_qs(parts.query)
-        assert json.loads(body) == {"name": "action_dossier_notify"}
-        assert "token" not in query  # never in the URL
-        bearer = self.server.headers[-1]["Authorization"].removeprefix("Bearer ")
-        assert jwt.decode(bearer, "rasa-api-token", algorithms=["HS256"])["user"]["role"] == "admin"
-        talk = Conversation(sender=sender, channel=query["output_channel"][0])
-        for text in talk.notify():
-            self.delivered.append((sender, query["output_channel"][0], text))
-        return 200, {"tracker": {}}
-
-
 @pytest.fixture
-def setup(sqlite_url, service, monkeypatch):
+def setup(sqlite_url, service, monkeypatch, tmp_path):
     store = DossierStore(sqlite_url)
     service.store = store
     dossier_status.set_service(service, FakeDirectory())
-    rasa = FakeRasa()
     settings = Settings(sync_token=TOKEN, database_url=sqlite_url, dossier_contact_salt=SALT,
                         dossier_sync_max_bytes=20_000, dossier_sync_max_records=50)
-    notifier = RasaNotifier(store, rasa.server.url, token="rasa-api-token", timeout_s=2)
-    channel = DossierSyncInput(settings=settings, store=store, notifier=notifier)
-    with rasa.server, SanicThread(channel) as sanic:
-        yield sanic.url + "/api/dossiers/sync", store, rasa, channel, sanic
+    with FakeZaloServer.in_thread() as zalo:
+        tokens = TokenManager(FileTokenStore(tmp_path / "tokens.json"), lambda refresh: None,
+                              ZaloTokens("AT-0", "RT-0"))
+        outbox = Outbox(store.engine)
+        replies = CitizenReplies(lambda: outbox, lambda: ZaloOutput(ZaloClient(zalo.base_url, tokens, timeout_s=2),
+                                                                    InMemoryKeyStore()))
+        loop = NotificationLoop(make_notifier(store, replies, RetryPolicy()), replies, interval_s=60,
+                                max_age=timedelta(days=14))
+        channel = DossierSyncInput(settings=settings, store=store, notifier=loop)
+        with SanicThread(channel) as sanic:
+            yield sanic.url + "/api/dossiers/sync", store, zalo, channel, sanic
     dossier_status.set_service(None, None)
 
 
@@ -177,14 +166,15 @@ def test_malformed_or_huge_bodies_are_refused(setup, raw, status):
 
 
 def test_idempotent_sync_and_one_notification_per_change(setup):
-    url, store, rasa, channel, sanic = setup
+    url, store, zalo, channel, sanic = setup
+    user = "7318845521049983077"
     created = post(url, {"records": [{"receipt_code": CODE, "state": 2, "phone": FAKE_PEOPLE[0]["phone"],
                                       **FAKE_PEOPLE[0]}]})
     assert created.status_code == 200 and created.json()["created"] == 1
     assert created.json()["dropped_personal_fields"] == ["address", "applicant_name", "id_number"]
 
     # The citizen verifies on Zalo and subscribes.
-    talk = Conversation(sender="zalo-user-77", channel="zalo")
+    talk = Conversation(sender=user, channel="zalo")
     talk.say(f"hồ sơ {CODE}", "check_dossier_status")
     talk.say("5678")
     assert "Mình đã ghi nhận" in talk.subscribe()[0]
@@ -194,15 +184,16 @@ def test_idempotent_sync_and_one_notification_per_change(setup):
                            "updated_at": "2026-01-20T09:00:00+07:00"}]}
     first = post(url, change)
     assert first.status_code == 200 and first.json()["state_changes"] == 1 and first.json()["notifications"] == 1
-    wait_for(lambda: rasa.delivered)
+    wait_for(lambda: zalo.delivered(user))  # the loop is woken at once, not at its next 60 s round
+    wait_for(lambda: [status for _, status, _ in store.notification_statuses()] == ["sent"])
     retried = post(url, change)  # the one-stop system retries the same batch
     assert retried.json()["unchanged"] == 1 and retried.json()["notifications"] == 0
     asyncio.run_coroutine_threadsafe(channel.wait_for_background_tasks(), sanic.loop).result(10)
     time.sleep(0.3)
-    assert rasa.delivered == [("zalo-user-77", "zalo",
-                               "Hồ sơ H15.50-******-**35 vừa chuyển sang trạng thái: Đã xử lý xong. Hồ sơ đã giải "
-                               "quyết xong, kết quả đang chờ bạn đến nhận. Nhắn “tra cứu hồ sơ” để xem chi tiết.")]
-    assert len(rasa.server.calls) == 1
+    assert [m["text"] for m in zalo.delivered(user)] == [
+        "Hồ sơ H15.50-******-**35 vừa chuyển sang trạng thái: Đã xử lý xong. Hồ sơ đã giải quyết xong, kết quả đang "
+        "chờ bạn đến nhận. Nhắn “tra cứu hồ sơ” để xem chi tiết."]
+    assert len(zalo.sends()) == 1
     assert [status for _, status, _ in store.notification_statuses()] == ["sent"]
 
     # An older record arriving late changes nothing and notifies nobody.
@@ -210,39 +201,32 @@ def test_idempotent_sync_and_one_notification_per_change(setup):
     assert stale.json()["stale"] == 1 and store.get(CODE).state == 9
     # The next real change is notified once more.
     post(url, {"records": [{"receipt_code": CODE, "state": 10, "updated_at": "2026-01-21T09:00:00+07:00"}]})
-    wait_for(lambda: len(rasa.delivered) == 2)
+    wait_for(lambda: len(zalo.delivered(user)) == 2)
     asyncio.run_coroutine_threadsafe(channel.wait_for_background_tasks(), sanic.loop).result(10)
-    assert len(rasa.delivered) == 2 and "Đã trả kết quả" in rasa.delivered[1][2]
-    assert len(rasa.server.calls) == 2
+    time.sleep(0.3)
+    assert len(zalo.delivered(user)) == 2 and "Đã trả kết quả" in zalo.delivered(user)[1]["text"]
+    assert len(zalo.sends()) == 2
 
 
-def test_failed_delivery_is_retried_later_and_still_sent_once(sqlite_url, service):
-    store = DossierStore(sqlite_url)
-    service.store = store
-    dossier_status.set_service(service, FakeDirectory())
-    rasa = FakeRasa()
-    try:
-        with rasa.server:
-            from tests.dossiers.conftest import feed
-
-            feed(store, {"receipt_code": CODE, "state": 4, "phone": "0912345678"})
-            talk = Conversation(sender="web-1", channel="webchat")
-            talk.say(f"hồ sơ {CODE}", "check_dossier_status")
-            talk.say("5678")
-            talk.subscribe()
-            feed(store, {"receipt_code": CODE, "state": 5, "supplement": "Bản sao giấy chứng sinh"}, source="sync")
-            notifier = RasaNotifier(store, rasa.server.url, token="rasa-api-token", timeout_s=2)
-            rasa.fail = True
-            report = notifier.deliver_pending()
-            assert (report.delivered, report.failed) == (0, 1)
-            assert [status for _, status, _ in store.notification_statuses()] == ["pending"]
-            rasa.fail = False
-            assert notifier.deliver_pending().delivered == 1
-            assert notifier.deliver_pending().delivered == 0
-            assert [(s, c) for s, c, _ in rasa.delivered] == [("web-1", "webchat")]
-            assert "Yêu cầu bổ sung giấy tờ" in rasa.delivered[0][2]
-    finally:
-        dossier_status.set_service(None, None)
+def test_a_web_chat_subscriber_gets_the_change_in_the_outbox_sent_only_once_confirmed(setup):
+    url, store, zalo, channel, sanic = setup
+    sender = "web-" + "c" * 32
+    post(url, {"records": [{"receipt_code": CODE, "state": 4, "phone": "0912345678"}]})
+    talk = Conversation(sender=sender, channel="webchat")
+    talk.say(f"hồ sơ {CODE}", "check_dossier_status")
+    talk.say("5678")
+    talk.subscribe()
+    post(url, {"records": [{"receipt_code": CODE, "state": 5, "supplement": "Bản sao giấy chứng sinh"}]})
+    outbox = Outbox(store.engine)
+    wait_for(lambda: outbox.after(sender, 0))
+    [message] = outbox.after(sender, 0)
+    assert message.author == "bot" and "Yêu cầu bổ sung giấy tờ" in message.text
+    wait_for(lambda: [status for _, status, _ in store.notification_statuses()] == ["waiting"])
+    assert [status for _, status, _ in store.notification_statuses()] == ["waiting"]
+    assert zalo.sends() == []
+    outbox.confirm(sender, message.id)  # what the page's next poll does
+    asyncio.run_coroutine_threadsafe(channel.notifier().run_once(), sanic.loop).result(10)
+    assert [status for _, status, _ in store.notification_statuses()] == ["sent"]
 
 
 def test_subscription_needs_a_verified_lookup(store, service):
