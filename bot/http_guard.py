@@ -27,8 +27,8 @@ from bot.replica import add_replica_header
 
 logger = logging.getLogger(__name__)
 
-PUBLIC_PREFIXES = ("/chat/", "/webhooks/zalo/", "/clerk/")
-PUBLIC_PATHS = frozenset({"/chat", "/clerk", "/webhooks/zalo", "/api/dossiers/sync"})
+PUBLIC_PREFIXES = ("/chat/", "/webhooks/zalo/", "/clerk/", "/admin/misses/")
+PUBLIC_PATHS = frozenset({"/chat", "/clerk", "/webhooks/zalo", "/api/dossiers/sync", "/admin/misses"})
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 

@@ -193,13 +193,19 @@ def build_export(reviews: Sequence[Review], held_out: dict[str, str], trained: d
                     codes = result.aliases.setdefault(phrase_key, [])
                     if review.procedure_code not in codes:
                         codes.append(review.procedure_code)
-                    if phrase_key not in result.spellings or phrase < result.spellings[phrase_key]:
+                    current = result.spellings.get(phrase_key)
+                    if current is None or _spelling_rank(phrase) < _spelling_rank(current):
                         result.spellings[phrase_key] = phrase
             examples.setdefault((intent, key), Example(intent, text, span, review.procedure_code))
     if problems:
         raise ExportRefused(problems)
     result.examples = sorted(examples.values(), key=lambda e: (e.intent, question_key(e.text), e.text))
     return result
+
+
+def _spelling_rank(phrase: str) -> tuple[int, str]:
+    """Of two spellings of one name, the one with diacritics is written (the loader adds the folded form itself)."""
+    return -sum(1 for char in phrase if ord(char) > 127), phrase
 
 
 def render_nlu(export: Export, source: str) -> str:

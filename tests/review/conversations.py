@@ -1,7 +1,6 @@
 """Conversations written through the real masking tracker store, as the bot stores them (bot/tracker_store.py)."""
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
@@ -75,5 +74,5 @@ def store_conversation(url: str, sender: str, turns: Sequence[Turn], start: floa
             for name, value in turn.slots.items():
                 tracker.update(SlotSet(name, value, timestamp=clock))
         tracker.update(ActionExecuted("action_listen", timestamp=clock + 0.1))
-    asyncio.run(store.save(tracker))
+    store.inner._save_new_events(tracker)  # the body of `save` (masking, insert) without the blocking pool
     store.inner.engine.dispose()
