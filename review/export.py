@@ -158,16 +158,19 @@ def build_export(reviews: Sequence[Review], held_out: dict[str, str], trained: d
     known_phrases = {search_key(p) for p in colloquial}
     examples: dict[tuple[str, str], Example] = {}
     for review in reviews:
-        item = f"mục {review.group_id} («{_short(review.texts[0] if review.texts else review.group_key)}»)"
+        first = mask_text(review.texts[0] if review.texts else review.group_key)
+        item = f"mục {review.group_id} («{_short(first)}»)"
         if not review.out_of_scope and (review.facet not in INTENT_BY_FACET or not review.procedure_code):
             problems.append(f"{item}: quyết định không đầy đủ (thiếu thủ tục hoặc khía cạnh).")
             continue
         intent = OUT_OF_SCOPE_INTENT if review.out_of_scope else INTENT_BY_FACET[review.facet]
         for text in review.texts:
             key = question_key(text)
-            if mask_text(text) != text:
-                problems.append(f"{item}: câu «{_short(text)}» còn giống thông tin cá nhân (số điện thoại, số giấy "
-                                "tờ, email, mã hồ sơ…) chưa được che; không xuất. Hãy bỏ quyết định của mục này.")
+            masked = mask_text(text)
+            if masked != text:  # named by its id and its masked form: the message must not repeat the data
+                problems.append(f"mục {review.group_id}: câu «{_short(masked)}» còn thông tin cá nhân chưa được che "
+                                "(số điện thoại, số giấy tờ, email, mã hồ sơ…, ở chỗ ****); không xuất. Hãy bỏ "
+                                "quyết định của mục này.")
                 continue
             if key in held_out:
                 problems.append(f"{item}: câu «{_short(text)}» trùng một câu của bộ đánh giá giữ riêng "
