@@ -12,15 +12,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("base", "knowledge", "dossiers", "handoff", "actions", "bot")
+PACKAGES = ("base", "knowledge", "dossiers", "handoff", "review", "actions", "bot")
 # What each package may import (besides itself and third-party libraries).
 ALLOWED = {
     "base": set(),
     "knowledge": {"base"},
     "dossiers": {"base", "knowledge"},
     "handoff": {"base", "knowledge"},
+    "review": {"base", "knowledge"},
     "actions": {"base", "knowledge", "dossiers", "handoff"},
-    "bot": {"base", "knowledge", "dossiers", "handoff", "actions"},
+    "bot": {"base", "knowledge", "dossiers", "handoff", "review", "actions"},
 }
 
 
