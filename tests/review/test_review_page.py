@@ -123,3 +123,11 @@ async def test_the_picker_uses_the_clerk_search_with_the_same_session(site):
     async with http.get(server.url + "/clerk/api/search", params={"q": "tách hộ"}) as reply:
         assert reply.status == 200
         assert (await reply.json())["results"][0]["code"] == "1.010038"
+
+
+def test_the_review_page_is_a_public_path_and_nothing_else_under_admin_is_made_public_by_it():
+    from bot.http_guard import is_public_path
+
+    assert is_public_path("/admin/misses/") and is_public_path("/admin/misses/api/groups")
+    assert is_public_path("/admin/misses")
+    assert not is_public_path("/admin/missesx") and not is_public_path("/admin/misses/../../conversations")
