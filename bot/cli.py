@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dossiers.cli",
     "handoff.cli",
     "bot.privacy_cli",
+    "review.cli",
 )
 
 

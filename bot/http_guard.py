@@ -28,7 +28,7 @@ from bot.replica import add_replica_header
 logger = logging.getLogger(__name__)
 
 PUBLIC_PREFIXES = ("/chat/", "/webhooks/zalo/", "/clerk/", "/admin/")
-PUBLIC_PATHS = frozenset({"/chat", "/clerk", "/admin", "/webhooks/zalo", "/api/dossiers/sync"})
+PUBLIC_PATHS = frozenset({"/chat", "/clerk", "/admin", "/webhooks/zalo", "/api/dossiers/sync", "/admin/misses"})
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 

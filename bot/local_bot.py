@@ -22,8 +22,9 @@ def copy_knowledge(target: Path, ward: Path) -> Path:
     need fixed office hours; returns `target`."""
     source = PROJECT_ROOT / "knowledge" / "data"
     shutil.copytree(source / "procedures", target / "procedures")
-    if (source / "colloquial.yml").exists():
-        shutil.copy(source / "colloquial.yml", target / "colloquial.yml")
+    for name in ("colloquial.yml", "colloquial_reviewed.yml"):  # curated, and generated from reviews
+        if (source / name).exists():
+            shutil.copy(source / name, target / name)
     shutil.copy(ward, target / "ward.yml")
     return target
 

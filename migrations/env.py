@@ -20,7 +20,8 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 # Modules that define a `Base` (or `metadata`) whose tables live in this database.
-METADATA_MODULES = ["base.ratelimit", "base.audit", "base.outbox", "handoff.accounts", "knowledge.models", "dossiers.models", "handoff.store"]
+METADATA_MODULES = ["base.ratelimit", "base.audit", "base.outbox", "handoff.accounts", "knowledge.models", "dossiers.models", "handoff.store",
+                    "review.models"]
 
 config = context.config
 if config.config_file_name and not config.attributes.get("connection"):

@@ -119,9 +119,18 @@ class Backend:
 
 @pytest.fixture
 def chat_backend(knowledge_db) -> Iterator[Backend]:
+    backend = start_backend(knowledge_db)
+    try:
+        yield backend
+    finally:
+        backend.stop()
+
+
+def start_backend(knowledge_db: str, *extra_args: str) -> Backend:
+    """tests/fakes/chat_backend.py in its own process, once it listens (stop it with `.stop()`)."""
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.chat_backend", "--db", knowledge_db],
+        [sys.executable, "-m", "tests.fakes.chat_backend", "--db", knowledge_db, *extra_args],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -145,9 +154,5 @@ def chat_backend(knowledge_db) -> Iterator[Backend]:
     if not ready.wait(120) or port is None:
         process.kill()
         pytest.fail("chat backend did not start:\n" + "".join(output[-40:]))
-    backend = Backend(process, port, output)
-    try:
-        yield backend
-    finally:
-        backend.stop()
+    return Backend(process, port, output)
 

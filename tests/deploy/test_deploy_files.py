@@ -94,7 +94,8 @@ def test_only_public_paths_reach_a_replica(routed):
         assert requests.get(nginx.url + path, timeout=5, verify=str(nginx.cert)).status_code == 404, path
         assert _post(nginx, path, b"{}").status_code == 404, path
     assert sum(len(b.seen) for b in backends) == before
-    for path in ("/chat/", "/chat", "/clerk/", "/clerk", "/admin/", "/admin", "/api/dossiers/sync", "/webhooks/zalo/webhook"):
+    for path in ("/chat/", "/chat", "/clerk/", "/clerk", "/admin/", "/admin", "/admin/misses/", "/admin/misses", "/api/dossiers/sync",
+                 "/webhooks/zalo/webhook"):
         response = requests.get(nginx.url + path, timeout=5, verify=str(nginx.cert))
         assert response.status_code == 200, path
         assert "X-Thutuc-Replica" not in response.headers  # logged, not shown

@@ -1,4 +1,4 @@
-"""A stand-alone Rasa-like server for browser tests: the real web chat and clerk channels in front of EchoAgent.
+"""A stand-alone Rasa-like server for browser tests: the real web chat, clerk and review channels in front of EchoAgent.
 
 Run as `python -m tests.fakes.chat_backend --db sqlite:///...` (staff accounts live in that database); prints `READY <port>` once listening
 on 127.0.0.1:<free port>. A separate process so a test can kill it and watch the page cope with a dead server.
@@ -26,6 +26,7 @@ from tests.fakes.channel_app import EchoAgent, EchoConversations, build_app  # n
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True, help="SQLAlchemy URL of a loaded knowledge base")
+    parser.add_argument("--tracker", help="SQLAlchemy URL of stored conversations (the review page reads them)")
     args = parser.parse_args()
 
     from base.audit import AuditLog
@@ -60,7 +61,14 @@ def main() -> None:
     counter = SlidingWindowCounter(SqlEventStore(engine))
     webchat = WebChatInput(identity, outbox=lambda: outbox,
                            access_codes=AccessCodeDesk(lambda: ConversationStore(engine), lambda: counter))
-    app = build_app([webchat, ClerkInput(services=services, conversations=EchoConversations(agent))], agent)
+    from bot.channels.admin_review import AdminReviewInput, ReviewServices
+    from review.store import ReviewStore
+
+    tracker = make_engine(args.tracker or args.db)
+    review = AdminReviewInput(ReviewServices(
+        accounts=lambda: AccountStore(engine), store=lambda: ReviewStore(engine, KnowledgeBase(engine)),
+        tracker_engine=lambda: tracker, knowledge=lambda: KnowledgeBase(engine)))
+    app = build_app([webchat, ClerkInput(services=services, conversations=EchoConversations(agent)), review], agent)
 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

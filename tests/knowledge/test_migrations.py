@@ -45,10 +45,19 @@ def test_alembic_command_line_upgrades_heads(tmp_path):
 
 def test_env_lists_package_metadata_and_skips_only_missing_modules():
     source = (ROOT / "migrations" / "env.py").read_text(encoding="utf-8")
-    assert ('METADATA_MODULES = ["base.ratelimit", "base.audit", "base.outbox", "handoff.accounts", "knowledge.models", '
-            '"dossiers.models", "handoff.store"]'
-            in source)
+    import ast
+
+    [assignment] = [node for node in ast.parse(source).body if isinstance(node, ast.Assign)
+                    and getattr(node.targets[0], "id", None) == "METADATA_MODULES"]
+    assert ast.literal_eval(assignment.value) == ["base.ratelimit", "base.audit", "base.outbox", "handoff.accounts",
+                                                  "knowledge.models", "dossiers.models", "handoff.store",
+                                                  "review.models"]
     assert "find_spec" in source and "except ImportError" not in source
+
+
+def test_review_revision_is_a_root_of_its_own_branch():
+    text = next((ROOT / "migrations" / "versions").glob("*_rv0001_*.py")).read_text(encoding="utf-8")
+    assert 'down_revision = None' in text and 'branch_labels = ("review",)' in text
 
 
 def test_knowledge_revision_is_a_root_of_its_own_branch():
