@@ -35,6 +35,7 @@ class TicketCollector(Collector):
         self._timeout_s = timeout_s if timeout_s is not None else get_settings().metrics_db_timeout_s
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket-metrics")
         self._pending: Optional[Future] = None
+        self._answered = False
         self._failing = False
 
     def describe(self) -> list[GaugeMetricFamily]:
@@ -52,16 +53,21 @@ class TicketCollector(Collector):
             yield tickets
 
     def _read(self) -> Optional[dict[str, int]]:
-        if self._pending is None or self._pending.done():
+        # A query that outlived its scrape answers the next scrape (one interval late) instead of being dropped; a
+        # new query starts only once the previous one's answer was used.
+        if self._pending is None or (self._pending.done() and self._answered):
             self._pending = self._executor.submit(self._counts)
+            self._answered = False
         try:
             counts = self._pending.result(timeout=self._timeout_s)
         except FutureTimeout:
             self._log_failure(f"no answer within {self._timeout_s:g} s")
             return None
         except Exception as error:  # noqa: BLE001 - any database error: the scrape says the store is down
+            self._answered = True
             self._log_failure(type(error).__name__)
             return None
+        self._answered = True
         if self._failing:
             logger.info("Ticket metrics: the database answers again")
             self._failing = False
