@@ -126,3 +126,35 @@ def test_a_failing_database_reports_the_store_down():
         raise OSError("connection refused")
 
     assert value(_collect(TicketCollector(fails, timeout_s=1)), "thutuc_ticket_store_up") == 0
+
+
+async def test_lock_waits_are_timed_per_store():
+    import asyncio
+
+    from base.metrics import LOCK_WAIT_SECONDS
+    from bot.lock_store import ResilientLockStore
+    from tests.faults.dependencies import OwnRedis
+
+    def count(store: str) -> float:
+        return value(parse(generate_latest(REGISTRY).decode()), "thutuc_lock_wait_seconds_count", store=store)
+
+    def slow_waits(store: str) -> float:  # waits of more than 0.25 s
+        samples = parse(generate_latest(REGISTRY).decode())
+        return (value(samples, "thutuc_lock_wait_seconds_count", store=store)
+                - value(samples, "thutuc_lock_wait_seconds_bucket", store=store, le="0.25"))
+
+    redis = OwnRedis().start()
+    locks = ResilientLockStore(redis_url=redis.url)
+    try:
+        before, slow_before = count("redis"), slow_waits("redis")
+        _, release = await locks._acquire("metrics-conversation", 60, 0.05)
+        waiter = asyncio.create_task(locks._acquire("metrics-conversation", 60, 0.05))
+        await asyncio.sleep(0.4)  # the second one waits for the first
+        await release()
+        _, release_second = await asyncio.wait_for(waiter, 5)
+        await release_second()
+        assert count("redis") - before == 2
+        assert slow_waits("redis") - slow_before == 1
+    finally:
+        await locks.close()
+        redis.close()
