@@ -90,7 +90,7 @@ def test_only_public_paths_reach_a_replica(routed):
     nginx, backends = routed
     before = sum(len(b.seen) for b in backends)
     for path in ("/webhooks/rest/webhook", "/status", "/version", "/conversations/1/tracker", "/model", "/",
-                 "/chatx", "/api/dossiers/other"):
+                 "/chatx", "/api/dossiers/other", "/metrics"):
         assert requests.get(nginx.url + path, timeout=5, verify=str(nginx.cert)).status_code == 404, path
         assert _post(nginx, path, b"{}").status_code == 404, path
     assert sum(len(b.seen) for b in backends) == before
