@@ -78,6 +78,11 @@ def test_metrics_are_not_served_on_the_public_ports(running_bot):
     assert public.status_code == 404 and "thutuc_messages" not in public.text
     action_public = requests.get(running_bot.action_url.rsplit("/", 1)[0] + "/metrics", timeout=10)
     assert action_public.status_code in (403, 404) and "thutuc_action_runs" not in action_public.text
+    from tests.faults.test_action_server_down import listening_addresses
+
+    for url in (running_bot.metrics_url, running_bot.action_metrics_url):
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        assert listening_addresses(port) == {"0100007F"}, url  # 127.0.0.1 only (THUTUC_METRICS_BIND_HOST)
     private = requests.get(running_bot.metrics_url, timeout=10)
     assert private.status_code == 200 and "thutuc_messages_total" in private.text
     assert private.headers["Content-Type"].startswith("text/plain")
