@@ -14,6 +14,7 @@ from actions import answers, linking, services
 from actions.blocking_action import BlockingAction
 from actions import templates as T
 from actions.answers import AnswerContext
+from base.metrics import CLARIFY
 from knowledge.facets import answer_facet, asked_facet
 from knowledge.hours import describe_hours, opening_state
 
@@ -182,10 +183,12 @@ class ActionClarify(BlockingAction):
             logger.exception("knowledge base unavailable")
             answered = None
         if answered is not None:
+            CLARIFY.labels("answered").inc()
             return answered
         misses = _misses(tracker) + 1
         if misses >= 2:
             menu(dispatcher, T.MENU_AFTER_MISSES, with_clerk=True)
+            CLARIFY.labels("menu").inc()
             return [SlotSet(SLOT_MISSES, float(misses))]
         entities = {e["entity"]: e["value"] for e in tracker.latest_message.get("entities", []) if e.get("value")}
         buttons = []
@@ -195,6 +198,7 @@ class ActionClarify(BlockingAction):
                 buttons.append({"title": T.INTENT_LABEL[intent], "payload": f"/{intent}" + (json.dumps(entities) if entities else "")})
         buttons.append({"title": T.TALK_TO_CLERK, "payload": "/request_human"})
         dispatcher.utter_message(text=T.CLARIFY_INTRO, buttons=buttons)
+        CLARIFY.labels("question").inc()
         return [SlotSet(SLOT_MISSES, float(misses))]
 
 

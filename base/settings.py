@@ -14,6 +14,7 @@ from pydantic import BaseSettings, Field, SecretStr, validator
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
 ENVIRONMENTS = ("development", "production")
+METRICS_PORT_OFFSET = 4000  # a server's /metrics port, unless set: its own port + this
 
 
 class Settings(BaseSettings):
@@ -158,6 +159,18 @@ class Settings(BaseSettings):
     action_url: Optional[str] = Field(None, env="THUTUC_ACTION_URL")
     # --- end fleet ---
 
+    # --- metrics (issue 11: Prometheus /metrics on a private port of each process) ---
+    # Each process serves its own /metrics on its own port, never on the public one: the Rasa server on
+    # THUTUC_METRICS_PORT (unset: RASA_PORT + 4000, so 9005, 9006… for the replicas of one host), the action server
+    # on THUTUC_ACTION_METRICS_PORT (unset: ACTION_PORT + 4000, 9055); 0 turns a process's endpoint off. Bound to
+    # THUTUC_METRICS_BIND_HOST (loopback unless a Prometheus on another host or container scrapes it).
+    metrics_port: Optional[int] = Field(None, env="THUTUC_METRICS_PORT")
+    action_metrics_port: Optional[int] = Field(None, env="THUTUC_ACTION_METRICS_PORT")
+    metrics_bind_host: str = Field("127.0.0.1", env="THUTUC_METRICS_BIND_HOST")
+    # How long a scrape waits for the ticket count from the database before it reports the store as down.
+    metrics_db_timeout_s: float = Field(2.0, env="THUTUC_METRICS_DB_TIMEOUT")
+    # --- end metrics ---
+
     class Config:
         case_sensitive = False
 
@@ -171,6 +184,16 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def rasa_metrics_port(self) -> int:
+        """Port of the Rasa server's /metrics (0: off)."""
+        return self.metrics_port if self.metrics_port is not None else self.rasa_port + METRICS_PORT_OFFSET
+
+    @property
+    def actions_metrics_port(self) -> int:
+        """Port of the action server's /metrics (0: off)."""
+        return self.action_metrics_port if self.action_metrics_port is not None else self.action_port + METRICS_PORT_OFFSET
 
     @property
     def rest_channel_enabled(self) -> bool:

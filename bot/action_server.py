@@ -5,6 +5,9 @@ server needs to reach it, and binding Rasa to a public interface for a proxy mus
 crafted tracker could run any action. When `THUTUC_ACTION_SECRET` is set (`thutuc run` sets one per run when it is
 not configured), every request but `/health` must carry it in the `X-Thutuc-Action-Secret` header, compared in
 constant time; others get 403 and no action runs.
+
+Its metrics (action runs and errors, clarifying questions, handoff tickets waiting) are served on a private port of
+their own, `Settings.actions_metrics_port` (base/metrics.py), never through this app.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from base.metrics import ACTION_ERRORS, ACTION_RUNS, action_label, serve_metrics
 from base.production import exit_if_unsafe
 from base.settings import get_settings
 from bot.endpoints import ACTION_SECRET_HEADER
@@ -43,10 +47,40 @@ def require_secret(app: Sanic, secret: Optional[str]) -> None:
         return response.json({"error": "forbidden"}, status=403)
 
 
+_counting = False
+
+
+def count_action_runs() -> None:
+    """Count every action call rasa_sdk's executor runs, and those that raise (a rejected form slot is no error)."""
+    global _counting
+    if _counting:
+        return
+    from rasa_sdk.executor import ActionExecutor
+    from rasa_sdk.interfaces import ActionExecutionRejection
+
+    original = ActionExecutor.run
+
+    async def run(self: ActionExecutor, action_call: Any) -> Any:
+        name = action_call.get("next_action") if isinstance(action_call, dict) else None
+        label = action_label(name if name in self.actions else None)
+        ACTION_RUNS.labels(label).inc()
+        try:
+            return await original(self, action_call)
+        except ActionExecutionRejection:
+            raise
+        except Exception:
+            ACTION_ERRORS.labels(label).inc()
+            raise
+
+    ActionExecutor.run = run  # type: ignore[assignment]
+    _counting = True
+
+
 def create_app(secret: Optional[str] = None, **kwargs: Any) -> Sanic:
     from rasa_sdk.endpoint import create_app as create_sdk_app
     from rasa_sdk.plugin import plugin_manager
 
+    count_action_runs()
     app = create_sdk_app("actions", cors_origins=None, **kwargs)
     require_secret(app, secret)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
@@ -65,6 +99,10 @@ def main() -> None:
     install_log_masking()
     from rasa_sdk.utils import number_of_sanic_workers
 
+    from handoff.metrics import register_ticket_collector
+
+    register_ticket_collector()
+    serve_metrics(settings.actions_metrics_port, settings.metrics_bind_host)
     app = create_app(settings.action_secret)
     logger.info("Action server listening on http://%s:%s", settings.action_bind_host, args.port)
     app.run(settings.action_bind_host, args.port, workers=number_of_sanic_workers())

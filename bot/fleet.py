@@ -88,11 +88,13 @@ class Fleet:
         python = sys.executable
         try:
             self.action = self._spawn("actions", action_port,
-                                      [python, "-m", "bot.action_server", "--port", str(action_port)], env)
+                                      [python, "-m", "bot.action_server", "--port", str(action_port)],
+                                      {**env, "THUTUC_ACTION_METRICS_PORT": str(free_port())})
             for index in range(1, self.replicas + 1):
                 port = free_port()
                 replica_env = {**env, "THUTUC_REPLICA_NAME": f"rasa-{index}", "RASA_PORT": str(port),
-                               "THUTUC_BIND_HOST": "127.0.0.1", "RASA_URL": f"http://127.0.0.1:{port}"}
+                               "THUTUC_BIND_HOST": "127.0.0.1", "RASA_URL": f"http://127.0.0.1:{port}",
+                               "THUTUC_METRICS_PORT": str(free_port())}  # private /metrics (base/metrics.py)
                 with _environment({k: replica_env[k] for k in ("RASA_PORT", "THUTUC_BIND_HOST", "RASA_API_TOKEN")}):
                     command = rasa_command(Settings(), self.model, endpoints)  # what `thutuc serve rasa` runs
                 self.rasa.append(self._spawn(f"rasa-{index}", port, command, replica_env))

@@ -89,6 +89,7 @@ def local_bot(workdir: Path, knowledge_dir: Optional[Path] = None, model: Option
                            cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)
         with _environment(server_only_env or {}):
             servers = servers_for(model, get_settings(), rasa_port=free_port(), action_port=free_port())
+            servers.metrics_port, servers.action_metrics_port = free_port(), free_port()
             servers.work_dir = workdir
             servers.start()
         try:

@@ -14,6 +14,10 @@ the heartbeat of bot/channels/dedupe.py, refreshed here too when a lock is taken
 
 Configured by bot/endpoints.py when `REDIS_URL` is set (`lock_store: type: bot.lock_store.ResilientLockStore`); the
 URL, with its password, comes from the environment, never from the rendered file.
+
+The wait for a lock is measured (`thutuc_lock_wait_seconds`, base/metrics.py): here for Redis (`store="redis"`), and
+in Rasa's own `LockStore._acquire_lock` for the in-process stores — Rasa's `InMemoryLockStore` without REDIS_URL,
+and this store's fallback while Redis is down (`store="memory"`, `measure_rasa_lock_wait`).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, Lo
 from rasa.utils.endpoints import EndpointConfig
 
 from base.keystore import redis_errors, redis_outage
+from base.metrics import LOCK_WAIT_SECONDS
 from base.outage import OutageLog
 from base.settings import get_settings
 from bot.replica import process_identity
@@ -80,11 +85,13 @@ class ResilientLockStore(LockStore):
 
     async def _acquire(self, conversation_id: Text, lifetime: float, wait_s: float) -> tuple[TicketLock, Release]:
         if self._outage.should_try():
+            started = time.perf_counter()
             try:
                 ticket, held = await self._acquire_in_redis(conversation_id, lifetime, wait_s)
             except self._errors as error:
                 self._outage.failed(error)
             else:
+                LOCK_WAIT_SECONDS.labels("redis").observe(time.perf_counter() - started)
                 self._outage.succeeded()
                 return held, lambda: self._release_in_redis(conversation_id, ticket, lifetime)
         return await self._acquire_locally(conversation_id, lifetime, wait_s)
@@ -186,3 +193,24 @@ class ResilientLockStore(LockStore):
 
     async def close(self) -> None:
         await self._redis.close()
+
+
+_measuring = False
+
+
+def measure_rasa_lock_wait() -> None:
+    """Time Rasa's `LockStore._acquire_lock` (the in-process stores' wait for their turn) as `store="memory"`."""
+    global _measuring
+    if _measuring:
+        return
+    original = LockStore._acquire_lock
+
+    async def acquire_lock(self: LockStore, conversation_id: Text, ticket: int,
+                           wait_time_in_seconds: float) -> TicketLock:
+        started = time.perf_counter()
+        held = await original(self, conversation_id, ticket, wait_time_in_seconds)
+        LOCK_WAIT_SECONDS.labels("memory").observe(time.perf_counter() - started)
+        return held
+
+    LockStore._acquire_lock = acquire_lock  # type: ignore[assignment]
+    _measuring = True

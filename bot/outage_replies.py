@@ -22,6 +22,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import BotUttered, Event, FollowupAction, UserUttered
 
+from base.metrics import ACTION_SERVER_FAILURES
 from base.outage import OutageLog
 from bot.channels import texts
 from bot.tracker_store import MaskingTrackerStore, TrackerStoreUnavailable
@@ -72,6 +73,7 @@ async def run_remote_action(self: RemoteAction, output_channel: Any, nlg: Any, t
         action_server_outage.succeeded()  # it answered: a form rejected its slot, as designed
         raise
     except Exception as error:  # noqa: BLE001 - whatever failed, the citizen must read something
+        ACTION_SERVER_FAILURES.inc()
         action_server_outage.failed(error)  # one warning per outage; Rasa or the action server log the details
         logger.info("Custom action %s failed (%s); the citizen is told the service is interrupted",
                     self.name(), type(error).__name__)

@@ -1,6 +1,7 @@
 """Entry point of the Rasa server: Rasa's own command line, after the documented performance fixes of bot/perf and
 the polite replies for a dependency that is down (bot/outage_replies.py), with the public-surface rules of
-bot/http_guard.py on the app it builds, and the HTTP API behind JWTs signed with RASA_API_TOKEN (base/rasa_api.py)."""
+bot/http_guard.py on the app it builds, the HTTP API behind JWTs signed with RASA_API_TOKEN (base/rasa_api.py), and
+the message-path metrics on a private port of their own (bot/message_metrics.py; `rasa run` only)."""
 from __future__ import annotations
 
 import sys
@@ -16,6 +17,10 @@ def main() -> None:
     install_all()
     outage_replies.install()
     http_guard.install()
+    if sys.argv[1:2] == ["run"]:
+        from bot import message_metrics
+
+        message_metrics.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *with_api_secret(sys.argv[1:])]

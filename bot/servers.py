@@ -18,7 +18,7 @@ import requests
 
 from base.rasa_api import api_secret, auth_headers
 from bot.endpoints import render_endpoints
-from base.settings import PROJECT_ROOT, VAR_DIR, Settings
+from base.settings import METRICS_PORT_OFFSET, PROJECT_ROOT, VAR_DIR, Settings
 from bot.training import rasa_environment
 
 
@@ -38,6 +38,9 @@ class BotServers:
     # Shared secret between the two processes (THUTUC_ACTION_SECRET, or a fresh one per run); never printed.
     action_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     work_dir: Path = VAR_DIR  # rendered endpoints and logs go here
+    # Private /metrics ports (base/metrics.py); None: the settings' (RASA_PORT / ACTION_PORT + 4000, or as set).
+    metrics_port: Optional[int] = None
+    action_metrics_port: Optional[int] = None
     _processes: list[subprocess.Popen] = field(default_factory=list)
     _logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -48,6 +51,25 @@ class BotServers:
     @property
     def action_url(self) -> str:
         return f"http://{_reachable(self.settings.action_bind_host)}:{self.action_port}/webhook"
+
+    @property
+    def metrics_url(self) -> str:
+        """The Rasa server's private /metrics."""
+        return f"http://{_reachable(self.settings.metrics_bind_host)}:{self._metrics_ports()[0]}/metrics"
+
+    @property
+    def action_metrics_url(self) -> str:
+        return f"http://{_reachable(self.settings.metrics_bind_host)}:{self._metrics_ports()[1]}/metrics"
+
+    def _metrics_ports(self) -> tuple[int, int]:
+        """Ports of the two /metrics listeners: as given, else as configured, else the server's port + 4000."""
+        configured = self.settings.metrics_port
+        rasa = self.metrics_port if self.metrics_port is not None else (
+            configured if configured is not None else self.rasa_port + METRICS_PORT_OFFSET)
+        configured = self.settings.action_metrics_port
+        actions = self.action_metrics_port if self.action_metrics_port is not None else (
+            configured if configured is not None else self.action_port + METRICS_PORT_OFFSET)
+        return rasa, actions
 
     @property
     def _local_host(self) -> str:
@@ -63,6 +85,7 @@ class BotServers:
         env["RASA_API_TOKEN"] = self.api_token
         env["RASA_URL"] = self.rasa_url
         env["THUTUC_ACTION_SECRET"] = self.action_secret  # both processes: the action server checks it, Rasa sends it
+        env["THUTUC_METRICS_PORT"], env["THUTUC_ACTION_METRICS_PORT"] = map(str, self._metrics_ports())
         endpoints = render_endpoints(self.settings, self.action_url, self.work_dir / f"endpoints-{self.rasa_port}.yml",
                                      with_action_secret=True)
         python = sys.executable

@@ -19,7 +19,7 @@ from typing import Optional
 from urllib.parse import quote
 
 import requests
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base
 
@@ -237,6 +237,16 @@ class ConversationStore:
             query = query.where(HandoffTicketRow.status == status)
         with self._sessions() as session:
             return [_ticket(row) for row in session.execute(query).scalars()]
+
+    def waiting_counts(self) -> dict[str, int]:
+        """How many tickets wait for a clerk, per status (`open`, `callback`): one grouped count, no row read."""
+        query = (select(HandoffTicketRow.status, func.count(HandoffTicketRow.id))
+                 .where(HandoffTicketRow.status.in_(WAITING_STATUSES)).group_by(HandoffTicketRow.status))
+        counts = {status: 0 for status in WAITING_STATUSES}
+        with self._sessions() as session:
+            for status, count in session.execute(query):
+                counts[status] = int(count)
+        return counts
 
     def close_ticket(self, ticket_id: int) -> Optional[Ticket]:
         with self._sessions.begin() as session:

@@ -18,6 +18,13 @@ if [ ! -x /usr/sbin/nginx ]; then
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
 fi
 
+if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null 2>&1; then
+  echo "==> Cài docker-compose để kiểm tra tệp compose (tests/deploy)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  # Only the validator (Debian's docker-compose 1.29): no Docker daemon is needed or installed.
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+fi
+
 echo "==> Huấn luyện mô hình (bỏ qua nếu dữ liệu không đổi)"
 .venv/bin/thutuc train
 

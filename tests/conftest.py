@@ -81,6 +81,9 @@ class RunningBot:
     rasa_url: str
     api_token: str
     database_url: str
+    metrics_url: str = ""  # the Rasa server's private /metrics (base/metrics.py)
+    action_metrics_url: str = ""  # the action server's
+    action_url: str = ""  # the action server's webhook (its public port)
 
     def send(self, text: str, sender: str | None = None, timeout: float = 30) -> list[dict[str, Any]]:
         """One message over the (loopback-only) REST channel; Rasa's conversation id is `conversation_id(sender)`."""
@@ -131,7 +134,8 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
     tokens = {"THUTUC_SYNC_TOKEN": "sync-test-token"}
     with local_bot(workdir, knowledge, extra_env=tokens) as servers:
         ensure_staff(os.environ["DATABASE_URL"])  # clerk "lan", operator "minh" (tests/fakes/staff.py)
-        yield RunningBot(servers.rasa_url, servers.api_token, os.environ["DATABASE_URL"])
+        yield RunningBot(servers.rasa_url, servers.api_token, os.environ["DATABASE_URL"], servers.metrics_url,
+                         servers.action_metrics_url, servers.action_url)
 
 
 # The trained bot behind the Zalo route (tests/channels, tests/security): one session fixture for the whole run.

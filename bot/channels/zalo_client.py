@@ -16,6 +16,7 @@ from typing import Any, Dict, Optional
 import aiohttp
 
 from base.crypto import keyed_hash
+from base.metrics import ZALO_API_ERRORS, ZALO_BAD_RESPONSE, ZALO_NETWORK, ZALO_TOKEN_REFRESH, zalo_error_label
 from bot.channels.zalo_tokens import TokenManager, ZaloTokenError, ZaloTokens
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ class ZaloClient:
                 await asyncio.sleep(self._rate_limit_retry_delay_s)
                 result = await self._post(tokens.access_token, body)
         except ZaloTokenError as error:
+            ZALO_API_ERRORS.labels(ZALO_TOKEN_REFRESH).inc()
             logger.error("Cannot send to %s: %s", who, error)
             return SendResult(ok=False, description=str(error))
 
@@ -133,6 +135,14 @@ class ZaloClient:
         return result
 
     async def _post(self, access_token: str, body: Dict[str, Any]) -> SendResult:
+        result = await self._post_once(access_token, body)
+        if not result.ok:  # every failed answer, retried ones included (thutuc_zalo_api_errors_total)
+            code = str(result.error) if result.error is not None else (
+                ZALO_NETWORK if result.description.startswith("network") else ZALO_BAD_RESPONSE)
+            ZALO_API_ERRORS.labels(zalo_error_label(code)).inc()
+        return result
+
+    async def _post_once(self, access_token: str, body: Dict[str, Any]) -> SendResult:
         try:
             async with self._http().post(self._url, json=body, headers={"access_token": access_token}) as response:
                 payload = await response.json(content_type=None)

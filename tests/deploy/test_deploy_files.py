@@ -90,7 +90,7 @@ def test_only_public_paths_reach_a_replica(routed):
     nginx, backends = routed
     before = sum(len(b.seen) for b in backends)
     for path in ("/webhooks/rest/webhook", "/status", "/version", "/conversations/1/tracker", "/model", "/",
-                 "/chatx", "/api/dossiers/other"):
+                 "/chatx", "/api/dossiers/other", "/metrics"):
         assert requests.get(nginx.url + path, timeout=5, verify=str(nginx.cert)).status_code == 404, path
         assert _post(nginx, path, b"{}").status_code == 404, path
     assert sum(len(b.seen) for b in backends) == before
@@ -168,21 +168,50 @@ def test_compose_file():
         if source.startswith("./") and not source.endswith("tls"):
             assert (DEPLOY / source).exists(), source
 
-    if shutil.which("docker") is None:
-        pytest.skip("the docker client is not installed: `docker compose config` not run")
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
-        pytest.skip("the docker client has no compose plugin: `docker compose config` not run")
+    # Metrics: on the compose network only, never published on the host.
+    for name in [*replicas, "actions"]:
+        assert "ports" not in services[name], name
+    assert services["actions"]["expose"] == ["9055"] and all(services[r]["expose"] == ["9005"] for r in replicas)
+    assert services["rasa-1"]["environment"]["THUTUC_METRICS_BIND_HOST"] == "0.0.0.0"
+    assert services["prometheus"]["ports"] == ["127.0.0.1:9090:9090"]
+
+    command = compose_command()
+    if command is None:
+        pytest.skip("neither `docker compose` (plugin) nor `docker-compose` is installed (scripts/test.sh installs "
+                    "Debian's docker-compose): `compose config` not run")
     env_file = DEPLOY / "thutuc.env"
     created = not env_file.exists()
     if created:
         shutil.copy(DEPLOY / "thutuc.env.example", env_file)
     try:
-        done = subprocess.run(["docker", "compose", "-f", str(DEPLOY / "compose.yml"), "config", "--quiet"],
+        done = subprocess.run([*command, "-p", "thutuc", "-f", str(DEPLOY / "compose.yml"), "--profile", "monitoring",
+                               "config", "--quiet"],
                               capture_output=True, text=True, env={"POSTGRES_PASSWORD": "x", "PATH": "/usr/bin:/bin:/usr/local/bin"})
     finally:
         if created:
             env_file.unlink()
     assert done.returncode == 0, done.stderr
+
+
+def compose_command() -> list[str] | None:
+    """The Compose v2 plugin (`docker compose`) when the docker client has it, else Debian's `docker-compose`."""
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+def test_compose_config_refuses_a_broken_file(tmp_path):
+    """The validator really validates: a service with an unknown key is refused."""
+    command = compose_command()
+    if command is None:
+        pytest.skip("no docker compose / docker-compose installed")
+    broken = tmp_path / "compose.yml"
+    broken.write_text("services:\n  a:\n    image: x\n    no_such_key: 1\n")
+    done = subprocess.run([*command, "-f", str(broken), "config", "--quiet"], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin:/usr/local/bin"})
+    assert done.returncode != 0
 
 
 def test_systemd_units_verify(tmp_path):

@@ -68,12 +68,17 @@ def test_action_server_killed_then_hung(bot):
         "Zalo": lambda text: zalo(bot, new_zalo_user(), text),
     }
 
+    from tests.metrics.scrape import scrape, value
+
+    failures_before = value(scrape(servers.metrics_url), "thutuc_action_server_failures_total")
     os.killpg(action_server.pid, signal.SIGKILL)
     action_server.wait(10)
     for channel, ask in channels.items():
         replies, took = timed(ask, QUESTION)
         assert replies == [texts.ACTIONS_INTERRUPTED], channel
         assert took < 3, (channel, took)
+    # One failed call per message, on Rasa's private /metrics (base/metrics.py).
+    assert value(scrape(servers.metrics_url), "thutuc_action_server_failures_total") - failures_before == 3
 
     # Hung: connections are accepted (by the kernel) but never answered.
     hung = socket.socket()
