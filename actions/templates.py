@@ -1,27 +1,19 @@
 """Every Vietnamese sentence the guidance actions send, in one place (short: Zalo screens are small)."""
 from __future__ import annotations
 
+from knowledge.facets import INTENT_OF_FACET, OVERVIEW
+
 # Facets a citizen can ask about, in the order buttons offer them.
 FACETS: tuple[str, ...] = (
     "documents", "fee", "time", "where", "online", "steps", "result", "conditions", "legal_basis",
 )
 
-FACET_BY_INTENT: dict[str, str] = {
-    "ask_documents": "documents",
-    "ask_fee": "fee",
-    "ask_processing_time": "time",
-    "ask_where_to_submit": "where",
-    "ask_online_submission": "online",
-    "ask_steps": "steps",
-    "ask_result": "result",
-    "ask_legal_basis": "legal_basis",
-    "ask_conditions": "conditions",
-    "ask_procedure": "overview",
-    "inform": "overview",
-}
-INTENT_BY_FACET: dict[str, str] = {facet: intent for intent, facet in FACET_BY_INTENT.items() if intent != "inform"}
+FACET_BY_INTENT: dict[str, str] = {intent: facet for facet, intent in INTENT_OF_FACET.items()} | {"inform": OVERVIEW}
+INTENT_BY_FACET: dict[str, str] = dict(INTENT_OF_FACET)
 
-FACET_BUTTON: dict[str, str] = {
+# What each facet is called on buttons, the clerk's and the operators' pages.
+FACET_LABELS: dict[str, str] = {
+    OVERVIEW: "Hỏi chung về thủ tục",
     "documents": "Giấy tờ cần nộp",
     "fee": "Lệ phí",
     "time": "Thời hạn giải quyết",
@@ -32,6 +24,7 @@ FACET_BUTTON: dict[str, str] = {
     "conditions": "Điều kiện",
     "legal_basis": "Căn cứ pháp lý",
 }
+FACET_BUTTON: dict[str, str] = {facet: FACET_LABELS[facet] for facet in FACETS}
 
 # How a facet is named when the citizen picks it among interpretations ("Bạn muốn hỏi…?").
 INTENT_LABEL: dict[str, str] = {

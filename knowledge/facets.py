@@ -22,6 +22,21 @@ from typing import Iterable, Optional, Sequence
 from knowledge.text import fold, repair_syllable
 
 FACETS = ("documents", "fee", "time", "where", "online", "steps", "result", "legal_basis", "conditions")
+OVERVIEW = "overview"  # the general question about a procedure
+# The NLU intent that asks each facet (data/nlu, domain.yml): the one table the NLU override, the actions and the
+# review export share.
+INTENT_OF_FACET: dict[str, str] = {
+    "documents": "ask_documents",
+    "fee": "ask_fee",
+    "time": "ask_processing_time",
+    "where": "ask_where_to_submit",
+    "online": "ask_online_submission",
+    "steps": "ask_steps",
+    "result": "ask_result",
+    "legal_basis": "ask_legal_basis",
+    "conditions": "ask_conditions",
+    OVERVIEW: "ask_procedure",
+}
 
 # Chat spellings expanded before matching (folded). Only unambiguous ones: "k"/"ko" → "khong", "j" → "gi".
 _EXPANSIONS = {

@@ -28,7 +28,7 @@ from typing import Iterable, Optional, Sequence
 import yaml
 
 from base.privacy import mask_text
-from knowledge.facets import STRONG, WEAK
+from knowledge.facets import INTENT_OF_FACET, STRONG, WEAK
 from knowledge.text import fold, search_key
 from review.grouping import group_id, question_key
 from review.heldout import held_out_keys, nlu_examples
@@ -37,19 +37,7 @@ from review.store import OVERVIEW, Review
 NLU_FILE = "reviewed.yml"
 ALIASES_FILE = "colloquial_reviewed.yml"  # knowledge.curated_schema.REVIEWED_COLLOQUIAL_FILE
 OUT_OF_SCOPE_INTENT = "out_of_scope"
-# The intent of each facet (the inverse of actions/templates.py FACET_BY_INTENT; tests/review checks they agree).
-INTENT_BY_FACET: dict[str, str] = {
-    OVERVIEW: "ask_procedure",
-    "documents": "ask_documents",
-    "fee": "ask_fee",
-    "time": "ask_processing_time",
-    "where": "ask_where_to_submit",
-    "online": "ask_online_submission",
-    "steps": "ask_steps",
-    "result": "ask_result",
-    "legal_basis": "ask_legal_basis",
-    "conditions": "ask_conditions",
-}
+INTENT_BY_FACET: dict[str, str] = INTENT_OF_FACET  # knowledge/facets.py: the one facet → intent table
 ALIAS_SOURCE = "Câu hỏi người dân bot chưa trả lời được, đã được cán bộ rà soát (thutuc nlu export-reviewed)."
 MIN_ALIAS_WORDS = 2
 # Folded words that ask, address or hedge rather than name (trimmed from both ends of a name).

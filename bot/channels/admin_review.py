@@ -22,24 +22,13 @@ from base.blocking import run_blocking
 from base.privacy import install_log_masking
 from bot.channels.clerk import COOKIE_NAME, CSRF_HEADER_VALUE
 from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
+from actions.templates import FACET_LABELS
 from bot.channels.static_files import serve_web_file
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024
 STATIC_FILES = frozenset({"misses.css", "misses.js"})
-FACET_LABELS: dict[str, str] = {
-    "overview": "Hỏi chung về thủ tục",
-    "documents": "Giấy tờ cần nộp",
-    "fee": "Lệ phí",
-    "time": "Thời hạn giải quyết",
-    "where": "Nộp ở đâu",
-    "online": "Nộp trực tuyến",
-    "steps": "Các bước",
-    "result": "Kết quả nhận được",
-    "conditions": "Điều kiện",
-    "legal_basis": "Căn cứ pháp lý",
-}
 REASON_LABELS: dict[str, str] = {
     "fallback": "không tìm thấy thủ tục",
     "out_of_scope": "bị từ chối (ngoài phạm vi)",

@@ -13,15 +13,11 @@ from datetime import datetime
 from typing import Any, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from actions.templates import FACET_LABELS
 from analytics.report import DashboardReport, Rates
 
 CHANNEL_LABELS = {"zalo": "Zalo", "webchat": "Trang web", "rest": "REST (thử nghiệm)", "khac": "Khác"}
 CHANNEL_ORDER = ("zalo", "webchat", "rest")
-FACET_LABELS = {
-    "overview": "Tổng quan thủ tục", "documents": "Giấy tờ cần nộp", "fee": "Lệ phí", "time": "Thời hạn giải quyết",
-    "where": "Nộp ở đâu", "online": "Nộp trực tuyến", "steps": "Các bước", "result": "Kết quả nhận được",
-    "conditions": "Điều kiện", "legal_basis": "Căn cứ pháp lý",
-}
 REASON_LABELS = {
     "not_found": "Không tìm thấy thủ tục", "out_of_scope": "Ngoài phạm vi", "menu": "Không hiểu hai lần",
     "clarify": "Hỏi lại chưa có kết quả", "thumbs_down": "Bị đánh giá chưa hài lòng",

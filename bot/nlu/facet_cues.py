@@ -26,19 +26,9 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from knowledge.facets import facet_cues
+from knowledge.facets import FACETS, INTENT_OF_FACET, facet_cues
 
-INTENT_BY_FACET: dict[str, str] = {
-    "documents": "ask_documents",
-    "fee": "ask_fee",
-    "time": "ask_processing_time",
-    "where": "ask_where_to_submit",
-    "online": "ask_online_submission",
-    "steps": "ask_steps",
-    "result": "ask_result",
-    "legal_basis": "ask_legal_basis",
-    "conditions": "ask_conditions",
-}
+INTENT_BY_FACET: dict[str, str] = {facet: INTENT_OF_FACET[facet] for facet in FACETS}  # overview: OVERVIEW_INTENTS
 FACET_BY_INTENT = {intent: facet for facet, intent in INTENT_BY_FACET.items()}
 OVERVIEW_INTENTS = ("ask_procedure", "inform")
 PROCEDURE_INTENTS = frozenset(INTENT_BY_FACET.values()) | frozenset(OVERVIEW_INTENTS)

@@ -75,7 +75,7 @@ async def test_operator_sees_the_seeded_figures(dashboard):
     labels = {"zalo": "Zalo", "webchat": "Trang web", "rest": "REST (thử nghiệm)"}
     assert tables["daily"]["rows"] == [[d, labels[c], conv, msgs] for d, c, conv, msgs in expected["daily"]]
     assert [r[0] for r in tables["procedures"]["rows"]] == ["1.001193", "1.000894"]
-    assert tables["facets"]["rows"] == [["Giấy tờ cần nộp", 2], ["Lệ phí", 1], ["Tổng quan thủ tục", 1]]
+    assert tables["facets"]["rows"] == [["Giấy tờ cần nộp", 2], ["Lệ phí", 1], ["Hỏi chung về thủ tục", 1]]
     assert tables["handoff"]["rows"][0] == ["Tất cả các kênh", 3, 2, 1, 2, 306.0, 306.0]
     assert [r[1] for r in tables["unanswered"]["rows"]][:2] == ["thoi tiet hom nay the nao", "lam khai sinh can gi"]
     assert "0912345678" not in str(report)  # masked
