@@ -129,13 +129,14 @@ def search_key(text: str) -> str:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_Y_TO_I = str.maketrans({"y": "i", "ý": "í", "ỳ": "ì", "ỷ": "ỉ", "ỹ": "ĩ", "ỵ": "ị"})
 _ACCENTED_CONSONANT_Y = re.compile(r"^([bcdghklmnpqrstvxđ]+)([yýỳỷỹỵ])$")
 
 
 def _accented_syllable(word: str) -> str:
-    match = _ACCENTED_CONSONANT_Y.match(word)
-    return match.group(1) + match.group(2).translate(_Y_TO_I) if match else word
+    """One spelling per accented word: its toneless letters (ký/kí unified) followed by its tone mark, so the two
+    tone placements in use ("xoá"/"xóa", "hoà"/"hòa", "thuỷ"/"thủy", "khoẻ"/"khỏe") are the same word."""
+    tones = [c for c in unicodedata.normalize("NFD", word) if c in _TONE_MARKS]
+    return letters_without_tone(word) + "".join(tones[-1:])
 
 
 @lru_cache(maxsize=16384)
