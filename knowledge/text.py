@@ -36,6 +36,12 @@ def _build_strip_table() -> dict[int, str]:
 _STRIP_TABLE = _build_strip_table()
 
 
+def strip_marks(text: str) -> str:
+    """Diacritics removed character by character (đ→d, a combining mark → nothing), case and spacing kept: a
+    precomposed letter stays one character, so offsets into NFC text still hold."""
+    return (text or "").translate(_STRIP_TABLE)
+
+
 def fold(text: str) -> str:
     """Accent-fold Vietnamese text: NFC, lowercase, no diacritics, đ→d, single spaces, trimmed.
 
