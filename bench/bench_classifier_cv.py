@@ -1,6 +1,6 @@
 """Intent classifier comparison: repeated 5-fold stratified cross-validation on the training data, held-out as a check.
 
-Every alternative sees the features the product pipeline computes: config.yml's tokenizer, RegexFeaturizer and both
+Every alternative sees the features the product pipeline computes: config.yml's tokenizer, regex featurizer and both
 CountVectorsFeaturizers (Rasa's own components, configured as config.yml sets them), trained inside each fold on that
 fold's training part only, then `bot.nlu.classifier.build_pipeline` (TF-IDF and the linear model the component
 deploys) fitted on the same rows. Folds are stratified by intent and grouped by accent-folded text, so a sentence
@@ -79,7 +79,10 @@ def _component_classes() -> dict:
     from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
     from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer
 
-    return {"RegexFeaturizer": RegexFeaturizer, "CountVectorsFeaturizer": CountVectorsFeaturizer}
+    from bot.nlu.folded_regex import FoldedRegexFeaturizer
+
+    return {"RegexFeaturizer": RegexFeaturizer, "bot.nlu.folded_regex.FoldedRegexFeaturizer": FoldedRegexFeaturizer,
+            "CountVectorsFeaturizer": CountVectorsFeaturizer}
 
 
 def _featurizer_specs() -> list[dict]:

@@ -512,7 +512,8 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
 
 # A built index is also kept on disk (var/cache) so a cold command such as `thutuc tra` skips the build. It is the
 # application's own file, rebuilt whenever the data fingerprint or the index format changes.
-_DISK_FORMAT = 12  # 10: typing repair, ";"-parts of names as phrases; 11-12: variants inherit base phrases
+_DISK_FORMAT = 13  # 10: typing repair, ";"-parts of names as phrases; 11-12: variants inherit base phrases; 13: one
+# spelling per tone placement in variant cues ("xoá" = "xóa")
 
 
 def _is_settings_database(key: str) -> bool:

@@ -36,6 +36,12 @@ def _build_strip_table() -> dict[int, str]:
 _STRIP_TABLE = _build_strip_table()
 
 
+def strip_marks(text: str) -> str:
+    """Diacritics removed character by character (đ→d, a combining mark → nothing), case and spacing kept: a
+    precomposed letter stays one character, so offsets into NFC text still hold."""
+    return (text or "").translate(_STRIP_TABLE)
+
+
 def fold(text: str) -> str:
     """Accent-fold Vietnamese text: NFC, lowercase, no diacritics, đ→d, single spaces, trimmed.
 
@@ -129,13 +135,14 @@ def search_key(text: str) -> str:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_Y_TO_I = str.maketrans({"y": "i", "ý": "í", "ỳ": "ì", "ỷ": "ỉ", "ỹ": "ĩ", "ỵ": "ị"})
 _ACCENTED_CONSONANT_Y = re.compile(r"^([bcdghklmnpqrstvxđ]+)([yýỳỷỹỵ])$")
 
 
 def _accented_syllable(word: str) -> str:
-    match = _ACCENTED_CONSONANT_Y.match(word)
-    return match.group(1) + match.group(2).translate(_Y_TO_I) if match else word
+    """One spelling per accented word: its toneless letters (ký/kí unified) followed by its tone mark, so the two
+    tone placements in use ("xoá"/"xóa", "hoà"/"hòa", "thuỷ"/"thủy", "khoẻ"/"khỏe") are the same word."""
+    tones = [c for c in unicodedata.normalize("NFD", word) if c in _TONE_MARKS]
+    return letters_without_tone(word) + "".join(tones[-1:])
 
 
 @lru_cache(maxsize=16384)

@@ -68,3 +68,18 @@ def test_plain_ky_spelling_is_a_word_typed_without_diacritics():
     assert cue_tokens("dang ky lai") == (("dang", ""), ("ki", ""), ("lai", ""))
     assert contains_phrase(cue_tokens("xa can dang ky lai viec khai tu"), cue_tokens("đăng ký lại"))
     assert "ki" not in typed_letters("dang ky")
+
+
+@pytest.mark.parametrize("old_style, new_style", [
+    ("xoá", "xóa"), ("hoà", "hòa"), ("thoả", "thỏa"), ("khoẻ", "khỏe"), ("tuỳ", "tùy"), ("thuỷ", "thủy"),
+    ("huỷ", "hủy"), ("hoạ", "họa"),
+])
+def test_both_tone_placements_are_one_accented_word(old_style, new_style):
+    """Keyboards put the tone of "oa/oe/uy" on either vowel ("xoá" / "xóa"): both are the same word to a cue,
+    while a different tone or letter stays a different word."""
+    from knowledge.text import contains_phrase, cue_tokens
+
+    assert cue_tokens(old_style) == cue_tokens(new_style)
+    assert contains_phrase(cue_tokens(f"muốn {old_style} luôn"), cue_tokens(new_style))
+    assert contains_phrase(cue_tokens(f"muốn {new_style} luôn"), cue_tokens(old_style))
+    assert not contains_phrase(cue_tokens("trà sữa"), cue_tokens("sửa"))

@@ -126,3 +126,14 @@ def test_staying_on_asks_an_extension_and_giving_up_a_role_a_termination():
     assert "extend" in query_variants("tạm trú còn 1 tháng là hết, muốn ở tiếp thì làm giấy gì").kinds
     assert "extend" not in query_variants("nộp hồ sơ ở tiếp nhận một cửa").kinds
     assert "terminate" in query_variants("cháu đã lớn, thôi giám hộ thì nộp những gì").kinds
+
+
+@pytest.mark.parametrize("old_style, new_style, plain, kind", [
+    ("xoá tên con khỏi sổ tạm trú", "xóa tên con khỏi sổ tạm trú", "xoa ten con khoi so tam tru", "remove"),
+    ("huỷ đăng ký thường trú của ông", "hủy đăng ký thường trú của ông", "huy dang ky thuong tru cua ong", "remove"),
+])
+def test_a_variant_cue_is_heard_whatever_the_tone_placement(old_style, new_style, plain, kind):
+    """"xoá" (tone on the a, as many keyboards put it) asks the same variant as "xóa" and as "xoa" without
+    diacritics: the accented path must not lose a cue that the folded path finds."""
+    assert kind in query_variants(plain).kinds
+    assert query_variants(old_style).kinds == query_variants(new_style).kinds == query_variants(plain).kinds
