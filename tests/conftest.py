@@ -84,6 +84,9 @@ class RunningBot:
     metrics_url: str = ""  # the Rasa server's private /metrics (base/metrics.py)
     action_metrics_url: str = ""  # the action server's
     action_url: str = ""  # the action server's webhook (its public port)
+    # Its own conversations database: read this, never the environment, which holds the newest started bot's
+    # (session fixtures nest: tests/fakes/zalo_bot.py starts another bot while this one runs).
+    tracker_database_url: str = ""
 
     def send(self, text: str, sender: str | None = None, timeout: float = 30) -> list[dict[str, Any]]:
         """One message over the (loopback-only) REST channel; Rasa's conversation id is `conversation_id(sender)`."""
@@ -135,7 +138,7 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
     with local_bot(workdir, knowledge, extra_env=tokens) as servers:
         ensure_staff(os.environ["DATABASE_URL"])  # clerk "lan", operator "minh" (tests/fakes/staff.py)
         yield RunningBot(servers.rasa_url, servers.api_token, os.environ["DATABASE_URL"], servers.metrics_url,
-                         servers.action_metrics_url, servers.action_url)
+                         servers.action_metrics_url, servers.action_url, os.environ["TRACKER_DATABASE_URL"])
 
 
 # The trained bot behind the Zalo route (tests/channels, tests/security): one session fixture for the whole run.

@@ -2,7 +2,6 @@
 then the report read from the tracker database they wrote (so the events' shape is Rasa's, not a test's guess)."""
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime, timedelta
 
@@ -34,7 +33,7 @@ def test_report_reads_the_real_bots_events(running_bot):
 
     today = datetime.now(ZoneInfo(zone)).date()
     period = Period(today - timedelta(days=1), today + timedelta(days=1), zone)
-    tracker = make_engine(os.environ["TRACKER_DATABASE_URL"])
+    tracker = make_engine(running_bot.tracker_database_url)
     try:
         [turns] = [c for c in conversations(tracker, period) if c[0].sender_id == SENDER_PREFIX + sender]
         assert [(t.channel, t.outcome, t.procedure_code, t.facet) for t in turns] == [

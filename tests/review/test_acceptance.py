@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from base.settings import PROJECT_ROOT, get_settings
+from base.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +74,7 @@ def test_reviewed_questions_are_answered_with_the_chosen_procedure_after_trainin
         assert f"(mã {code})" not in _texts(running_bot.send(text, sender)), f"already answered: {text}"
 
     # 2. an operator reviews the three groups (the page's code path: group views, then decisions)
-    tracker = get_engine(get_settings().tracker_database_url)
+    tracker = get_engine(running_bot.tracker_database_url)
     review_url = f"sqlite:///{tmp_path / 'reviews.db'}"
     store = ReviewStore(get_engine(review_url), KnowledgeBase(get_engine(running_bot.database_url)))
     views = {view.example: view for view in group_views(tracker, store)}
