@@ -25,7 +25,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from base.blocking import run_blocking
 from base.privacy import install_log_masking
 from bot.channels import admin_view
-from bot.channels.clerk import COOKIE_NAME
+from bot.channels.staff_pages import MSG_UNAVAILABLE, LazyServices, StaffGuard, json_error, json_response
 from bot.channels.static_files import serve_web_file
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ STATIC_FILES = frozenset({"admin.css", "admin.js"})
 MSG_LOGIN_REQUIRED = "Vui lòng đăng nhập bằng tài khoản quản trị."
 MSG_OPERATORS_ONLY = "Trang này chỉ dành cho tài khoản quản trị (operator)."
 MSG_BAD_PERIOD = "Khoảng thời gian không hợp lệ: {reason}."
-MSG_UNAVAILABLE = "Chưa đọc được dữ liệu. Vui lòng thử lại sau ít phút."
 MSG_NO_TABLE = "Không có bảng này."
 PERIOD_REASONS = {
     "the range ends before it starts": "ngày kết thúc trước ngày bắt đầu",
@@ -71,9 +70,9 @@ class AdminServices:
 class AdminInput(InputChannel):
     def __init__(self, services: Optional[AdminServices] = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
-        self._services = services
+        self._services = LazyServices(lambda: services or AdminServices())
+        self._guard = StaffGuard(self._services, "Dashboard", MSG_LOGIN_REQUIRED, operators_only=MSG_OPERATORS_ONLY)
         self._clock = clock
-        self._cache: Dict[str, Any] = {}
 
     @classmethod
     def name(cls) -> Text:
@@ -87,51 +86,19 @@ class AdminInput(InputChannel):
     def url_prefix(self) -> Text:
         return "/admin"
 
-    # ------------------------------------------------------------------------------------------------ services
-    def _service(self, attribute: str) -> Any:
-        if self._services is None:
-            self._services = AdminServices()
-        if attribute not in self._cache:
-            self._cache[attribute] = getattr(self._services, attribute)()
-        return self._cache[attribute]
-
-    async def _operator(self, request: Request) -> Optional[HTTPResponse]:
-        """None when an operator is logged in, else the refusal (401 / 403 / 503)."""
-        token = request.cookies.get(COOKIE_NAME)
-        if not token:
-            return _json_error(MSG_LOGIN_REQUIRED, 401)
-        try:
-            accounts = await run_blocking(self._service, "accounts")
-            user = await run_blocking(accounts.session_user, token)
-        except Exception:  # noqa: BLE001
-            logger.exception("Dashboard: checking the session failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
-        if user is None:
-            return _json_error(MSG_LOGIN_REQUIRED, 401)
-        if not user.is_operator:
-            return _json_error(MSG_OPERATORS_ONLY, 403)
-        request.ctx.staff = user
-        return None
-
     async def _audit(self, actor: str, action: str, target: str, detail: str) -> None:
         """Who exported which table for which days (the export leaves the server: base/audit.py keeps a trace)."""
-        try:
-            log = await run_blocking(self._service, "audit")
-            await run_blocking(log.record, actor, action, target, detail)
-        except Exception:  # noqa: BLE001 - logged loudly; the export itself is masked data the operator may read
-            logger.exception("Dashboard: writing the audit log failed (%s %s)", action, target)
+        await self._services.audit("Dashboard", actor, action, target, detail)
 
     def _report(self, first: Optional[str], last: Optional[str]) -> Any:
         """Blocking: every figure of the range."""
         from analytics.period import parse_period
         from analytics.report import build_report
 
-        if self._services is None:
-            self._services = AdminServices()
-        services = self._services
+        services = self._services.factories
         today = self._clock().astimezone(_zone(services.timezone)).date()
         period = parse_period(first, last, services.timezone, today)
-        return build_report(self._service("tracker_engine"), self._service("engine"), period,
+        return build_report(self._services.get("tracker_engine"), self._services.get("engine"), period,
                             review_max_age_days=services.review_max_age_days, today=today,
                             facet_labels=admin_view.FACET_LABELS, channel_order=admin_view.CHANNEL_ORDER)
 
@@ -143,10 +110,10 @@ class AdminInput(InputChannel):
             report = await run_blocking(self._report, request.args.get("from") or None, request.args.get("to") or None)
         except PeriodError as error:
             reason = PERIOD_REASONS.get(str(error), "tối đa 366 ngày")
-            return None, _json_error(MSG_BAD_PERIOD.format(reason=reason), 400)
+            return None, json_error(MSG_BAD_PERIOD.format(reason=reason), 400)
         except Exception:  # noqa: BLE001
             logger.exception("Dashboard: computing the figures failed")
-            return None, _json_error(MSG_UNAVAILABLE, 503)
+            return None, json_error(MSG_UNAVAILABLE, 503)
         return report, None
 
     # ------------------------------------------------------------------------------------------------ routes
@@ -164,34 +131,26 @@ class AdminInput(InputChannel):
         @admin.route("/static/<name:str>", methods=["GET"])
         async def static(request: Request, name: str) -> HTTPResponse:
             if name not in STATIC_FILES:
-                return _json_error("Không có tệp này.", 404)
+                return json_error("Không có tệp này.", 404)
             return serve_web_file(name)
 
-        @admin.route("/api/report", methods=["GET"])
-        async def report(request: Request) -> HTTPResponse:
-            denied = await self._operator(request)
-            if denied is not None:
-                return denied
+        async def report(request: Request, user: Any) -> HTTPResponse:
             found, failed = await self._read_report(request)
             if failed is not None:
                 return failed
-            return _json(report_payload(found, request.ctx.staff.name))
+            return json_response(report_payload(found, user.name))
 
-        @admin.route("/api/<filename:str>", methods=["GET"])
-        async def export(request: Request, filename: str) -> HTTPResponse:
+        async def export(request: Request, user: Any, filename: str) -> HTTPResponse:
             """`/admin/api/<table>.csv?from=&to=`"""
-            denied = await self._operator(request)
-            if denied is not None:
-                return denied
             table = filename[:-len(".csv")] if filename.endswith(".csv") else ""
             if table not in admin_view.TABLE_NAMES:
-                return _json_error(MSG_NO_TABLE, 404)
+                return json_error(MSG_NO_TABLE, 404)
             found, failed = await self._read_report(request)
             if failed is not None:
                 return failed
             period = found.period
             shown = admin_view.tables(found)[table]
-            await self._audit(request.ctx.staff.name, "export",
+            await self._audit(user.name, "export",
                               f"admin:{table}:{period.first.isoformat()}..{period.last.isoformat()}",
                               f"{len(shown.rows)} dòng")
             filename = f"thutuc-{table}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
@@ -200,6 +159,8 @@ class AdminInput(InputChannel):
                 headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
                          "X-Content-Type-Options": "nosniff"})
 
+        admin.add_route(self._guard.guarded(report), "/api/report", methods=["GET"])
+        admin.add_route(self._guard.guarded(export), "/api/<filename:str>", methods=["GET"])
         return admin
 
 
@@ -219,12 +180,3 @@ def report_payload(report: Any, staff: str) -> Dict[str, Any]:
         "tables": [table.payload() for table in admin_view.tables(report).values()],
         "charts": admin_view.charts(report),
     }
-
-
-def _json(body: Dict[str, Any], status: int = 200) -> HTTPResponse:
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-    return response.json(body, status=status, headers=headers, ensure_ascii=False)
-
-
-def _json_error(message: str, status: int) -> HTTPResponse:
-    return _json({"error": message}, status)

@@ -20,7 +20,8 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 
 from base.blocking import run_blocking
 from base.privacy import install_log_masking
-from bot.channels.clerk import COOKIE_NAME, CSRF_HEADER_VALUE
+from bot.channels.staff_pages import (MSG_BAD_REQUEST, MSG_UNAVAILABLE, LazyServices, StaffGuard, json_error,
+                                      json_response)
 from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
 from actions.templates import FACET_LABELS
 from bot.channels.static_files import serve_web_file
@@ -38,9 +39,7 @@ REASON_LABELS: dict[str, str] = {
 }
 MSG_LOGIN_REQUIRED = "Vui lòng đăng nhập bằng tài khoản cán bộ."
 MSG_OPERATORS_ONLY = "Trang này chỉ dành cho quản trị viên (vai trò operator)."
-MSG_BAD_REQUEST = "Yêu cầu không hợp lệ."
 MSG_GROUP_NOT_FOUND = "Không tìm thấy nhóm câu hỏi này; vui lòng tải lại trang."
-MSG_UNAVAILABLE = "Chưa đọc được dữ liệu. Vui lòng thử lại sau ít phút."
 
 
 class ReviewServices:
@@ -82,8 +81,8 @@ def _knowledge() -> Any:
 
 class AdminReviewInput(InputChannel):
     def __init__(self, services: Optional[ReviewServices] = None) -> None:
-        self._services = services or ReviewServices()
-        self._cache: Dict[str, Any] = {}
+        self._services = LazyServices(lambda: services or ReviewServices())
+        self._guard = StaffGuard(self._services, "Review page", MSG_LOGIN_REQUIRED, operators_only=MSG_OPERATORS_ONLY)
 
     @classmethod
     def name(cls) -> Text:
@@ -97,42 +96,10 @@ class AdminReviewInput(InputChannel):
     def url_prefix(self) -> Text:
         return "/admin/misses"
 
-    def _service(self, attribute: str) -> Any:
-        if attribute not in self._cache:
-            self._cache[attribute] = getattr(self._services, attribute)()
-        return self._cache[attribute]
-
-    async def _operator(self, request: Request) -> tuple[Any, Optional[HTTPResponse]]:
-        """(account, None) for a logged-in operator, else (None, 401/403/503)."""
-        token = request.cookies.get(COOKIE_NAME)
-        if not token:
-            return None, _json_error(MSG_LOGIN_REQUIRED, 401)
-        try:
-            accounts = await run_blocking(self._service, "accounts")
-            user = await run_blocking(accounts.session_user, token)
-        except Exception:  # noqa: BLE001
-            logger.exception("Review page: checking the session failed")
-            return None, _json_error(MSG_UNAVAILABLE, 503)
-        if user is None:
-            return None, _json_error(MSG_LOGIN_REQUIRED, 401)
-        if not user.is_operator:
-            return None, _json_error(MSG_OPERATORS_ONLY, 403)
-        return user, None
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         page = Blueprint("admin_review_page", __name__)
 
-        def operators_only(handler: Callable[..., Awaitable[HTTPResponse]], *, changes: bool = False):
-            async def route(request: Request, **kwargs: Any) -> HTTPResponse:
-                if changes and request.headers.get("x-requested-with") != CSRF_HEADER_VALUE:
-                    return _json_error(MSG_BAD_REQUEST, 400)
-                user, denied = await self._operator(request)
-                if denied is not None:
-                    return denied
-                return await handler(request, user, **kwargs)
-
-            route.__name__ = handler.__name__
-            return route
+        operators_only = self._guard.guarded
 
         @page.route("/", methods=["GET"], strict_slashes=True)
         async def index(request: Request) -> HTTPResponse:
@@ -145,7 +112,7 @@ class AdminReviewInput(InputChannel):
         @page.route("/static/<name:str>", methods=["GET"])
         async def static(request: Request, name: str) -> HTTPResponse:
             if name not in STATIC_FILES:
-                return _json_error("Không có tệp này.", 404)
+                return json_error("Không có tệp này.", 404)
             return serve_web_file(name)
 
         async def groups(request: Request, user: Any) -> HTTPResponse:
@@ -167,10 +134,10 @@ class AdminReviewInput(InputChannel):
     def _views(self) -> list[Any]:
         from review.service import group_views
 
-        return group_views(self._service("tracker_engine"), self._service("store"))
+        return group_views(self._services.get("tracker_engine"), self._services.get("store"))
 
     def _names(self, codes: set[str]) -> dict[str, str]:
-        knowledge = self._service("knowledge")
+        knowledge = self._services.get("knowledge")
         names = {}
         for code in codes:
             card = knowledge.card(code)
@@ -185,8 +152,8 @@ class AdminReviewInput(InputChannel):
                                                       if v.review is not None and v.review.procedure_code})
         except Exception:  # noqa: BLE001
             logger.exception("Review page: reading the unanswered questions failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
-        return _json({
+            return json_error(MSG_UNAVAILABLE, 503)
+        return json_response({
             "groups": [v.as_json(names) for v in views],
             "facets": [{"name": name, "label": label} for name, label in FACET_LABELS.items()],
             "reasons": REASON_LABELS,
@@ -198,46 +165,37 @@ class AdminReviewInput(InputChannel):
         try:
             payload = parse_json(await read_body_limited(request, MAX_BODY_BYTES))
         except (BodyTooLarge, BadJson):
-            return _json_error(MSG_BAD_REQUEST, 400)
+            return json_error(MSG_BAD_REQUEST, 400)
         if not isinstance(payload, dict):
-            return _json_error(MSG_BAD_REQUEST, 400)
+            return json_error(MSG_BAD_REQUEST, 400)
         out_of_scope = payload.get("out_of_scope") is True
         code, facet = payload.get("code"), payload.get("facet")
         if not out_of_scope and (not isinstance(code, str) or not isinstance(facet, str)):
-            return _json_error(MSG_BAD_REQUEST, 400)
+            return json_error(MSG_BAD_REQUEST, 400)
         try:
             views = await run_blocking(self._views)
             view = next((v for v in views if v.id == group), None)
             if view is None:
-                return _json_error(MSG_GROUP_NOT_FOUND, 404)
-            store = self._service("store")
+                return json_error(MSG_GROUP_NOT_FOUND, 404)
+            store = self._services.get("store")
             texts = view.review.texts if view.review is not None and not view.texts else view.texts
             decided = await run_blocking(lambda: store.decide(texts, user.name, code=code, facet=facet,
                                                               out_of_scope=out_of_scope))
         except ReviewError as error:
-            return _json_error(str(error), 422)
+            return json_error(str(error), 422)
         except Exception:  # noqa: BLE001
             logger.exception("Review page: storing a decision failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
-        return _json({"ok": True, "id": decided.group_id, "out_of_scope": decided.out_of_scope,
+            return json_error(MSG_UNAVAILABLE, 503)
+        return json_response({"ok": True, "id": decided.group_id, "out_of_scope": decided.out_of_scope,
                       "code": decided.procedure_code, "facet": decided.facet})
 
     async def _undo(self, user: Any, group: str) -> HTTPResponse:
         try:
-            store = self._service("store")
+            store = self._services.get("store")
             removed = await run_blocking(store.undo, group, user.name)
         except Exception:  # noqa: BLE001
             logger.exception("Review page: undoing a decision failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
+            return json_error(MSG_UNAVAILABLE, 503)
         if not removed:
-            return _json_error(MSG_GROUP_NOT_FOUND, 404)
-        return _json({"ok": True})
-
-
-def _json(body: Dict[str, Any], status: int = 200) -> HTTPResponse:
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-    return response.json(body, status=status, headers=headers, ensure_ascii=False)
-
-
-def _json_error(message: str, status: int) -> HTTPResponse:
-    return _json({"error": message}, status)
+            return json_error(MSG_GROUP_NOT_FOUND, 404)
+        return json_response({"ok": True})

@@ -27,6 +27,8 @@ from base.clients import ClientKeys
 from bot.channels.citizen_replies import CitizenReplies, DELIVERY_FAILED
 from bot.channels.conversation_control import RasaConversationControl, RasaConversationRecord
 from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
+from bot.channels.staff_pages import (COOKIE_NAME, CSRF_HEADER_VALUE, MSG_BAD_REQUEST, MSG_UNAVAILABLE, LazyServices,
+                                      StaffGuard, json_error, json_response)
 from bot.channels.static_files import security_headers, serve_web_file
 from bot.channels.user_text import bounded_text
 from base.privacy import install_log_masking
@@ -34,23 +36,19 @@ from base.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-COOKIE_NAME = "thutuc_staff"
 COOKIE_PATH = "/"  # one login for the clerk page and the operators' pages
 MAX_BODY_BYTES = 16 * 1024
 MAX_QUERY_CHARS = 200
 MAX_NAME_CHARS = 40
 STATIC_FILES = frozenset({"clerk.css", "clerk.js"})
-CSRF_HEADER_VALUE = "thutuc-clerk"
 
 MSG_LOGIN_REQUIRED = "Vui lòng đăng nhập bằng tài khoản cán bộ."
 MSG_WRONG_LOGIN = "Tên đăng nhập hoặc mật khẩu không đúng."
 MSG_TOO_MANY = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
-MSG_BAD_REQUEST = "Yêu cầu không hợp lệ."
 MSG_NOT_FOUND = "Không tìm thấy thủ tục này."
 MSG_TICKET_NOT_FOUND = "Không tìm thấy phiếu này."
 MSG_TICKET_CLOSED = "Phiếu này đã đóng."
 MSG_EMPTY_REPLY = "Vui lòng nhập nội dung trả lời."
-MSG_UNAVAILABLE = "Chưa đọc được dữ liệu. Vui lòng thử lại sau ít phút."
 MSG_RESUME_FAILED = "Đã đóng phiếu nhưng chưa bật lại được trợ lý cho người dân này; vui lòng báo quản trị."
 MSG_NOT_STORED = "Đã gửi cho người dân nhưng chưa lưu được vào cuộc trò chuyện; vui lòng báo quản trị."
 
@@ -92,11 +90,11 @@ class ClerkInput(InputChannel):
     def __init__(self, services: Optional[ClerkServices] = None, client_keys: Optional[ClientKeys] = None,
                  conversations: ConversationFactory = RasaConversationRecord,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
-        self._services = services
+        self._services = LazyServices(lambda: services or default_services())
+        self._guard = StaffGuard(self._services, "Clerk page", MSG_LOGIN_REQUIRED)
         self._clock = clock
         self._conversations = conversations
         self.client_keys = client_keys or ClientKeys.from_settings()
-        self._cache: Dict[str, Any] = {}
 
     @classmethod
     def name(cls) -> Text:
@@ -111,62 +109,21 @@ class ClerkInput(InputChannel):
         return "/clerk"
 
     # ------------------------------------------------------------------------------------------------ services
-    def _service(self, attribute: str) -> Any:
-        if self._services is None:
-            self._services = default_services()
-        if attribute not in self._cache:
-            self._cache[attribute] = getattr(self._services, attribute)()
-        return self._cache[attribute]
-
     async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
         return await run_blocking(function, *args)
 
     async def _open_service(self, attribute: str) -> Any:
         """The service, created on the pool the first time (creating it reads the database)."""
-        return await run_blocking(self._service, attribute)
+        return await run_blocking(self._services.get, attribute)
 
     async def _audit(self, actor: str, action: str, target: Optional[str], detail: Optional[str] = None) -> None:
-        try:
-            log = await self._open_service("audit")
-            await self._in_thread(log.record, actor, action, target, detail)
-        except Exception:  # noqa: BLE001 - logged loudly; the clerk's action itself has happened
-            logger.exception("Clerk page: writing the audit log failed (%s %s)", action, target)
-
-    # ------------------------------------------------------------------------------------------------ auth
-    async def _staff(self, request: Request) -> Any:
-        """The logged-in account of this request, or None."""
-        token = request.cookies.get(COOKIE_NAME)
-        if not token:
-            return None
-        accounts = await self._open_service("accounts")
-        return await self._in_thread(accounts.session_user, token)
-
-    async def _guard(self, request: Request) -> Any:
-        """(account, None) when logged in, else (None, the error response)."""
-        try:
-            user = await self._staff(request)
-        except Exception:  # noqa: BLE001
-            logger.exception("Clerk page: checking the session failed")
-            return None, _json_error(MSG_UNAVAILABLE, 503)
-        if user is None:
-            return None, _json_error(MSG_LOGIN_REQUIRED, 401)
-        return user, None
+        await self._services.audit("Clerk page", actor, action, target, detail)
 
     # ------------------------------------------------------------------------------------------------ routes
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         clerk = Blueprint("clerk_page", __name__)
 
-        def guarded(handler: Callable[..., Awaitable[HTTPResponse]], *, changes: bool = False):
-            async def route(request: Request, **kwargs: Any) -> HTTPResponse:
-                if changes and request.headers.get("x-requested-with") != CSRF_HEADER_VALUE:
-                    return _json_error(MSG_BAD_REQUEST, 400)  # cookie + custom header: a cross-site form cannot
-                user, denied = await self._guard(request)
-                if denied is not None:
-                    return denied
-                return await handler(request, user, **kwargs)
-
-            route.__name__ = handler.__name__
-            return route
+        guarded = self._guard.guarded
 
         @clerk.route("/", methods=["GET"], strict_slashes=True)
         async def page(request: Request) -> HTTPResponse:
@@ -179,7 +136,7 @@ class ClerkInput(InputChannel):
         @clerk.route("/static/<name:str>", methods=["GET"])
         async def static(request: Request, name: str) -> HTTPResponse:
             if name not in STATIC_FILES:
-                return _json_error("Không có tệp này.", 404)
+                return json_error("Không có tệp này.", 404)
             return serve_web_file(name)
 
         @clerk.route("/login", methods=["POST"], stream=True)
@@ -191,7 +148,7 @@ class ClerkInput(InputChannel):
             return await self._logout(request)
 
         async def session(request: Request, user: Any) -> HTTPResponse:
-            return _json({"ok": True, "name": user.name, "role": user.role})
+            return json_response({"ok": True, "name": user.name, "role": user.role})
 
         async def search(request: Request, user: Any) -> HTTPResponse:
             return await self._search(request)
@@ -222,13 +179,13 @@ class ClerkInput(InputChannel):
 
         @clerk.listener("before_server_stop")
         async def close_clients(app: Any, loop: Any) -> None:
-            replies = self._cache.get("replies")
+            replies = self._services.made("replies")
             if replies is not None:
                 await replies.close()
 
         @clerk.route("/procedures/<code:str>/checklist", methods=["GET"])
         async def checklist(request: Request, code: str) -> HTTPResponse:
-            _, denied = await self._guard(request)
+            _, denied = await self._guard.user(request)
             if denied is not None:
                 return response.redirect("/clerk/") if denied.status == 401 else denied
             return await self._checklist(code)
@@ -239,11 +196,11 @@ class ClerkInput(InputChannel):
         try:
             payload = parse_json(await read_body_limited(request, MAX_BODY_BYTES))
         except (BodyTooLarge, BadJson):
-            return _json_error(MSG_BAD_REQUEST, 400)
+            return json_error(MSG_BAD_REQUEST, 400)
         name = payload.get("name") if isinstance(payload, dict) else None
         password = payload.get("password") if isinstance(payload, dict) else None
         if not isinstance(name, str) or not isinstance(password, str) or len(name) > MAX_NAME_CHARS * 2:
-            return _json_error(MSG_BAD_REQUEST, 400)
+            return json_error(MSG_BAD_REQUEST, 400)
         from handoff.accounts import normalise_name
 
         name = normalise_name(unicodedata.normalize("NFC", name))
@@ -252,20 +209,20 @@ class ClerkInput(InputChannel):
             limiter = await self._open_service("login_limiter")
             gate = await self._in_thread(limiter.begin, client, name)
             if not gate.allowed:
-                return _json_error(MSG_TOO_MANY.format(minutes=gate.retry_after_minutes), 429)
+                return json_error(MSG_TOO_MANY.format(minutes=gate.retry_after_minutes), 429)
             accounts = await self._open_service("accounts")
             user = await self._in_thread(accounts.authenticate, name, password)
             if user is None:
                 logger.warning("Clerk page: failed login")
                 await self._audit(name or "-", "login_failed", f"user:{name}"[:120])
-                return _json_error(MSG_WRONG_LOGIN, 401)
+                return json_error(MSG_WRONG_LOGIN, 401)
             await self._in_thread(limiter.succeeded, gate)
             token = await self._in_thread(accounts.open_session, user)
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: login failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
+            return json_error(MSG_UNAVAILABLE, 503)
         await self._audit(user.name, "login", f"user:{user.name}")
-        reply = _json({"ok": True, "name": user.name, "role": user.role})
+        reply = json_response({"ok": True, "name": user.name, "role": user.role})
         reply.cookies[COOKIE_NAME] = token
         cookie = reply.cookies[COOKIE_NAME]
         cookie["httponly"] = True
@@ -297,9 +254,9 @@ class ClerkInput(InputChannel):
             hits = await self._in_thread(knowledge.search, query, 8) if query else await self._in_thread(knowledge.popular, 8)
         except Exception:  # noqa: BLE001 - a down database is a message on the page, not a stack trace
             logger.exception("Clerk page: search failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
+            return json_error(MSG_UNAVAILABLE, 503)
         results = [{"code": h.code, "name": h.name, "score": round(float(h.score), 3), "status": h.status} for h in hits]
-        return _json({"query": query, "popular": not query, "results": results})
+        return json_response({"query": query, "popular": not query, "results": results})
 
     async def _card_view(self, code: str) -> Any:
         knowledge = await self._open_service("knowledge")
@@ -310,10 +267,10 @@ class ClerkInput(InputChannel):
             view = await self._card_view(code)
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: reading a procedure failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
+            return json_error(MSG_UNAVAILABLE, 503)
         if view is None:
-            return _json_error(MSG_NOT_FOUND, 404)
-        return _json(card_payload(view))
+            return json_error(MSG_NOT_FOUND, 404)
+        return json_response(card_payload(view))
 
     async def _checklist(self, code: str) -> HTTPResponse:
         from knowledge.card import render_html  # the knowledge package owns the checklist's wording and layout
@@ -322,9 +279,9 @@ class ClerkInput(InputChannel):
             view = await self._card_view(code)
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: rendering a checklist failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
+            return json_error(MSG_UNAVAILABLE, 503)
         if view is None:
-            return _json_error(MSG_NOT_FOUND, 404)
+            return json_error(MSG_NOT_FOUND, 404)
         headers = security_headers("'none'")
         # The checklist template carries its own <style>; scripts stay forbidden.
         headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
@@ -341,9 +298,9 @@ class ClerkInput(InputChannel):
             answered = await self._in_thread(lambda: {t.id for t in tickets if store.replies(t.id)})
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: listing tickets failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
+            return json_error(MSG_UNAVAILABLE, 503)
         now = self._clock()
-        return _json({"tickets": [ticket_payload(t, now, t.id in answered) for t in tickets]})
+        return json_response({"tickets": [ticket_payload(t, now, t.id in answered) for t in tickets]})
 
     async def _ticket(self, ticket_id: int) -> Any:
         store = await self._open_service("tickets")
@@ -353,12 +310,12 @@ class ClerkInput(InputChannel):
         try:
             ticket = await self._ticket(ticket_id)
             if ticket is None:
-                return _json_error(MSG_TICKET_NOT_FOUND, 404)
+                return json_error(MSG_TICKET_NOT_FOUND, 404)
             messages = await self._conversations(request.app).transcript(ticket.sender_id)
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: reading a conversation failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
-        return _json({"ticket": ticket_payload(ticket), "messages": messages})
+            return json_error(MSG_UNAVAILABLE, 503)
+        return json_response({"ticket": ticket_payload(ticket), "messages": messages})
 
     async def _reply(self, request: Request, user: Any, ticket_id: int) -> HTTPResponse:
         from handoff.store import WAITING_STATUSES
@@ -366,27 +323,27 @@ class ClerkInput(InputChannel):
         try:
             payload = parse_json(await read_body_limited(request, MAX_BODY_BYTES))
         except (BodyTooLarge, BadJson):
-            return _json_error(MSG_BAD_REQUEST, 400)
+            return json_error(MSG_BAD_REQUEST, 400)
         text = payload.get("text") if isinstance(payload, dict) else None
         if not isinstance(text, str):
-            return _json_error(MSG_BAD_REQUEST, 400)
+            return json_error(MSG_BAD_REQUEST, 400)
         text = bounded_text(text)
         if not text:
-            return _json_error(MSG_EMPTY_REPLY, 400)
+            return json_error(MSG_EMPTY_REPLY, 400)
         try:
             ticket = await self._ticket(ticket_id)
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: reading a ticket failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
+            return json_error(MSG_UNAVAILABLE, 503)
         if ticket is None:
-            return _json_error(MSG_TICKET_NOT_FOUND, 404)
+            return json_error(MSG_TICKET_NOT_FOUND, 404)
         if ticket.status not in WAITING_STATUSES:
-            return _json_error(MSG_TICKET_CLOSED, 409)
+            return json_error(MSG_TICKET_CLOSED, 409)
         replies = await self._open_service("replies")
         delivery = await replies.deliver(ticket.channel, ticket.sender_id, text)
         await self._audit(user.name, "reply", f"ticket:{ticket.id}", f"{ticket.channel}: {delivery.status}")
         if delivery.status == DELIVERY_FAILED:
-            return _json_error(delivery.message, 502)
+            return json_error(delivery.message, 502)
         try:
             store = await self._open_service("tickets")
             await self._in_thread(store.add_reply, ticket.id, user.name, text)  # for the access code, first-reply time
@@ -396,33 +353,33 @@ class ClerkInput(InputChannel):
             await self._conversations(request.app).add_staff_message(ticket.sender_id, text, user.name)
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: storing a clerk's reply in the conversation failed")
-            return _json({"ok": True, "status": delivery.status, "message": MSG_NOT_STORED})
-        return _json({"ok": True, "status": delivery.status, "message": delivery.message})
+            return json_response({"ok": True, "status": delivery.status, "message": MSG_NOT_STORED})
+        return json_response({"ok": True, "status": delivery.status, "message": delivery.message})
 
     async def _close_ticket(self, request: Request, user: Any, ticket_id: int) -> HTTPResponse:
         from handoff.store import ResumeError
 
         try:
             store = await self._open_service("tickets")
-            ticket = await self._in_thread(self._services.close_and_resume, store, ticket_id)
+            ticket = await self._in_thread(self._services.factories.close_and_resume, store, ticket_id)
         except ResumeError:
             # The ticket is closed; resume in-process (this server holds the conversations) before giving up.
             ticket = await self._in_thread(_find_ticket, store, ticket_id)
             if ticket is None:
-                return _json_error(MSG_TICKET_NOT_FOUND, 404)
+                return json_error(MSG_TICKET_NOT_FOUND, 404)
             try:
                 await RasaConversationControl(request.app).resume(ticket.sender_id)
             except Exception:  # noqa: BLE001
                 logger.exception("Clerk page: resuming the conversation failed")
                 await self._audit(user.name, "close", f"ticket:{ticket.id}", "chưa bật lại được trợ lý")
-                return _json_error(MSG_RESUME_FAILED, 502)
+                return json_error(MSG_RESUME_FAILED, 502)
         except Exception:  # noqa: BLE001
             logger.exception("Clerk page: closing a ticket failed")
-            return _json_error(MSG_UNAVAILABLE, 503)
+            return json_error(MSG_UNAVAILABLE, 503)
         if ticket is None:
-            return _json_error(MSG_TICKET_NOT_FOUND, 404)
+            return json_error(MSG_TICKET_NOT_FOUND, 404)
         await self._audit(user.name, "close", f"ticket:{ticket.id}", ticket.channel)
-        return _json({"ok": True, "ticket": ticket_payload(ticket)})
+        return json_response({"ok": True, "ticket": ticket_payload(ticket)})
 
 
 def _find_ticket(store: Any, ticket_id: int) -> Any:
@@ -477,12 +434,3 @@ def card_payload(view: Any) -> Dict[str, Any]:
         "source_url": card.source.url,
         "review_flags": [flag.note for flag in card.open_flags()],  # open doubts only: resolved ones are settled
     }
-
-
-def _json(body: Dict[str, Any], status: int = 200) -> HTTPResponse:
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-    return response.json(body, status=status, headers=headers, ensure_ascii=False)
-
-
-def _json_error(message: str, status: int) -> HTTPResponse:
-    return _json({"error": message}, status)
