@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -46,6 +46,7 @@ FEEDBACK_INTENT = "feedback"
 SLOT_CODE, SLOT_FACET, SLOT_MISSES = "procedure_code", "last_facet", "miss_count"
 ANSWER_ACTION, CLARIFY_ACTION, OUT_OF_SCOPE_ACTION = "action_answer_procedure", "action_clarify", "action_out_of_scope"
 WATCHED_SLOTS = frozenset({SLOT_CODE, SLOT_FACET, SLOT_MISSES})
+READ_TYPES = ("user", "action", "slot", "session_started")  # what turns are made of
 
 
 @dataclass
@@ -115,30 +116,39 @@ def _feedback_value(data: dict[str, Any]) -> Optional[str]:
     return "down" if any(word in text for word in ("sai", "không", "chưa", "👎")) else "up"  # as actions/guidance.py
 
 
-def event_rows(engine: Engine, period: Period) -> Iterator[Any]:
-    """The rows of the range (plus the tail), conversation by conversation, in insertion order, streamed."""
+def event_rows(engine: Engine, period: Optional[Period] = None, fetch: Optional[int] = None) -> Iterator[Any]:
+    """The rows of the range (plus the tail; every stored row without a period), conversation by conversation, in
+    insertion order, streamed. Only the event types turns are made of: the bot's own messages stay in the table."""
     query = (
         sa.select(EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.intent_name,
                   EVENTS.c.action_name, EVENTS.c.data)
-        .where(EVENTS.c.timestamp >= period.start.timestamp(),
-               EVENTS.c.timestamp < period.end.timestamp() + TAIL_SECONDS)
+        .where(EVENTS.c.type_name.in_(READ_TYPES))
         .order_by(EVENTS.c.sender_id, EVENTS.c.id)
     )
+    if period is not None:
+        query = query.where(EVENTS.c.timestamp >= period.start.timestamp(),
+                            EVENTS.c.timestamp < period.end.timestamp() + TAIL_SECONDS)
+    fetch = fetch or FETCH_ROWS
     with engine.connect() as connection:
         if not sa.inspect(connection).has_table("events"):
             return
-        result = connection.execution_options(stream_results=True, max_row_buffer=FETCH_ROWS).execute(query)
-        for rows in result.partitions(FETCH_ROWS):
+        result = connection.execution_options(stream_results=True, max_row_buffer=fetch).execute(query)
+        for rows in result.partitions(fetch):
             yield from rows
 
 
-def conversations(engine: Engine, period: Period) -> Iterator[list[Turn]]:
+def conversations(engine: Engine, period: Optional[Period] = None) -> Iterator[list[Turn]]:
     """Each sender's turns in order (the turns of one sender at a time; the tail's turns included, marked by their
     timestamp: callers count only those `period.contains`)."""
+    return turns_by_conversation(event_rows(engine, period))
+
+
+def turns_by_conversation(rows: Iterable[Any]) -> Iterator[list[Turn]]:
+    """The turns of `rows` (ordered by conversation, then insertion), one conversation at a time."""
     sender: Optional[str] = None
     turns: list[Turn] = []
     session = 0
-    for row in event_rows(engine, period):
+    for row in rows:
         if row.sender_id != sender:
             if turns:
                 yield turns

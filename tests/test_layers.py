@@ -19,7 +19,7 @@ ALLOWED = {
     "knowledge": {"base"},
     "dossiers": {"base", "knowledge"},
     "handoff": {"base", "knowledge"},
-    "review": {"base", "knowledge"},
+    "review": {"base", "knowledge", "analytics"},  # judges the dashboard's turns of the stored events
     "analytics": {"base", "knowledge", "dossiers", "handoff"},  # read-only figures for the operators' dashboard
     "actions": {"base", "knowledge", "dossiers", "handoff"},
     "bot": {"base", "knowledge", "dossiers", "handoff", "analytics", "review", "actions"},
