@@ -65,13 +65,26 @@ def page(chromium, request):
     context.close()
 
 
-def log_in(page, name: str = CLERK_NAME, password: str = CLERK_PASSWORD) -> None:
-    """Log in on the clerk page that is open in `page`."""
+def log_in(page, name: str = CLERK_NAME, password: str = CLERK_PASSWORD,
+           then: Optional[str] = "#app-view:not([hidden])") -> None:
+    """Fill the staff login form open in `page` (clerk page, dashboard, review page) and, unless `then` is None,
+    wait for that selector (the clerk page's desk by default)."""
     page.wait_for_selector("#login-view:not([hidden])")
     page.fill("#name", name)
     page.fill("#password", password)
     page.press("#password", "Enter")
-    page.wait_for_selector("#app-view:not([hidden])")
+    if then is not None:
+        page.wait_for_selector(then)
+
+
+@pytest.fixture
+def desk_page(chromium):
+    """A page at a clerk's desk size (1280×900), Vietnamese locale."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 def screenshot(page, name: str) -> Path:
@@ -126,11 +139,12 @@ def chat_backend(knowledge_db) -> Iterator[Backend]:
         backend.stop()
 
 
-def start_backend(knowledge_db: str, *extra_args: str) -> Backend:
-    """tests/fakes/chat_backend.py in its own process, once it listens (stop it with `.stop()`)."""
+def start_backend(knowledge_db: str, *extra_args: str, module: str = "tests.fakes.chat_backend") -> Backend:
+    """A fake backend (tests/fakes/chat_backend.py, or `module`) in its own process, once it prints READY and its
+    port (stop it with `.stop()`)."""
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.chat_backend", "--db", knowledge_db, *extra_args],
+        [sys.executable, "-m", module, "--db", knowledge_db, *extra_args],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -153,6 +167,6 @@ def start_backend(knowledge_db: str, *extra_args: str) -> Backend:
     threading.Thread(target=read, daemon=True).start()
     if not ready.wait(120) or port is None:
         process.kill()
-        pytest.fail("chat backend did not start:\n" + "".join(output[-40:]))
+        pytest.fail(f"{module} did not start:\n" + "".join(output[-40:]))
     return Backend(process, port, output)
 

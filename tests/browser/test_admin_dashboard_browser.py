@@ -2,17 +2,13 @@
 the charts (bars carry their numbers), at 1280×800 and on a phone; a clerk is turned away."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import threading
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator
 
 import pytest
 
 from tests.analytics import seed
-from tests.browser.conftest import PROJECT_ROOT, Backend, screenshot
+from tests.browser.conftest import Backend, log_in, screenshot, start_backend
 from tests.fakes import admin_backend
 
 URL = "/admin/?from=2026-11-02&to=2026-11-04"
@@ -20,39 +16,11 @@ URL = "/admin/?from=2026-11-02&to=2026-11-04"
 
 @pytest.fixture
 def dashboard_backend(tmp_path: Path) -> Iterator[Backend]:
-    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.admin_backend", "--db", f"sqlite:///{tmp_path / 'dash.db'}", "--seed"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output: List[str] = []
-    port: Optional[int] = None
-    ready = threading.Event()
-
-    def read() -> None:
-        nonlocal port
-        for line in process.stdout:  # type: ignore[union-attr]
-            output.append(line)
-            if line.startswith("READY ") and port is None:
-                port = int(line.split()[1])
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(120) or port is None:
-        process.kill()
-        pytest.fail("dashboard backend did not start:\n" + "".join(output[-40:]))
-    backend = Backend(process, port, output)
+    backend = start_backend(f"sqlite:///{tmp_path / 'dash.db'}", "--seed", module="tests.fakes.admin_backend")
     try:
         yield backend
     finally:
         backend.stop()
-
-
-def log_in(page, name: str, password: str) -> None:
-    page.wait_for_selector("#login-view:not([hidden])")
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.press("#password", "Enter")
 
 
 def figure(page, name: str) -> str:
@@ -99,7 +67,7 @@ def test_operator_reads_the_figures_on_a_desk_screen(chromium, dashboard_backend
     page.dialogs = []
     try:
         page.goto(dashboard_backend.url + URL)
-        log_in(page, admin_backend.OPERATOR, admin_backend.OPERATOR_PASSWORD)
+        log_in(page, admin_backend.OPERATOR, admin_backend.OPERATOR_PASSWORD, then=None)
         check_dashboard(page)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1280  # nothing wider than the screen
@@ -117,7 +85,7 @@ def test_operator_reads_the_figures_on_a_phone(chromium, dashboard_backend):
     page.dialogs = []
     try:
         page.goto(dashboard_backend.url + URL)
-        log_in(page, admin_backend.OPERATOR, admin_backend.OPERATOR_PASSWORD)
+        log_in(page, admin_backend.OPERATOR, admin_backend.OPERATOR_PASSWORD, then=None)
         check_dashboard(page)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390  # wide tables scroll inside their box, the page does not
@@ -128,7 +96,7 @@ def test_operator_reads_the_figures_on_a_phone(chromium, dashboard_backend):
 
 def test_a_clerk_is_turned_away(page, dashboard_backend):
     page.goto(dashboard_backend.url + URL)
-    log_in(page, admin_backend.CLERK, admin_backend.CLERK_PASSWORD)
+    log_in(page, admin_backend.CLERK, admin_backend.CLERK_PASSWORD, then=None)
     page.wait_for_selector("#forbidden-view:not([hidden])")
     assert "chỉ dành cho tài khoản quản trị" in page.inner_text("#forbidden-message")
     assert page.is_hidden("#app-view") and page.locator("[data-figure]").count() == 0
@@ -145,11 +113,11 @@ def test_the_clerk_page_leads_operators_to_the_dashboard(page, dashboard_backend
     """One login for both pages: an operator logged in on the clerk page follows its link and sees the figures; a
     clerk has no link."""
     page.goto(dashboard_backend.url + "/clerk/")
-    log_in(page, admin_backend.CLERK, admin_backend.CLERK_PASSWORD)
+    log_in(page, admin_backend.CLERK, admin_backend.CLERK_PASSWORD, then=None)
     page.wait_for_selector("#app-view:not([hidden])")
     assert page.is_hidden("#admin-link")
     page.click("#logout")
-    log_in(page, admin_backend.OPERATOR, admin_backend.OPERATOR_PASSWORD)
+    log_in(page, admin_backend.OPERATOR, admin_backend.OPERATOR_PASSWORD, then=None)
     page.wait_for_selector("#admin-link:not([hidden])")
     page.click("#admin-link")
     page.wait_for_url("**/admin/")

@@ -8,15 +8,6 @@ from tests.browser.conftest import CLERK_NAME, CLERK_PASSWORD, screenshot
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def desk_page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
 def test_login_search_card_checklist_and_tickets(desk_page, chat_backend, knowledge_db):
     from handoff.store import ConversationStore
     from base.db import make_engine

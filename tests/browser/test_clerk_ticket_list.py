@@ -11,15 +11,6 @@ from tests.browser.conftest import log_in, screenshot
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def desk_page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
 def test_ticket_list_shows_the_waiting_time_and_the_oldest_first(desk_page, chat_backend, knowledge_db):
     from sqlalchemy import update
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot, start_backend
+from tests.browser.conftest import log_in, screenshot, start_backend
 from tests.review.conversations import not_found, refused, store_conversation
 
 pytestmark = pytest.mark.browser
@@ -46,13 +46,6 @@ def review_backend(tmp_path):
         backend.stop()
 
 
-def _log_in(page, who) -> None:
-    page.wait_for_selector("#login-view:not([hidden])")
-    page.fill("#name", who[0])
-    page.fill("#password", who[1])
-    page.press("#password", "Enter")
-
-
 def _group(page, example: str):
     return page.locator("li.group", has=page.locator("q.example", has_text=example))
 
@@ -76,7 +69,7 @@ def test_a_clerk_is_turned_away(chromium, review_backend):
     page.set_default_timeout(15_000)
     try:
         page.goto(backend.url + "/admin/misses/")
-        _log_in(page, CLERK)
+        log_in(page, *CLERK, then=None)
         page.wait_for_selector("#denied:not([hidden])")
         assert "quản trị viên" in page.inner_text("#denied")
         assert not page.locator("#app-view").is_visible()
@@ -95,7 +88,7 @@ def test_an_operator_reviews_three_questions(chromium, review_backend):
     page.set_default_timeout(15_000)
     try:
         page.goto(backend.url + "/admin/misses/")
-        _log_in(page, OPERATOR)
+        log_in(page, *OPERATOR, then=None)
         page.wait_for_selector("li.group")
         assert page.locator("li.group").count() == 4
         assert page.locator("li.group .count").first.inner_text() == "3"
