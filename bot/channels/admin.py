@@ -30,7 +30,7 @@ from bot.channels.static_files import serve_web_file
 
 logger = logging.getLogger(__name__)
 
-STATIC_FILES = frozenset({"admin.css", "admin.js"})
+STATIC_FILES = frozenset({"staff.css", "admin.css", "admin.js"})
 MSG_LOGIN_REQUIRED = "Vui lòng đăng nhập bằng tài khoản quản trị."
 MSG_OPERATORS_ONLY = "Trang này chỉ dành cho tài khoản quản trị (operator)."
 MSG_BAD_PERIOD = "Khoảng thời gian không hợp lệ: {reason}."

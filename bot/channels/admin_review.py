@@ -29,7 +29,7 @@ from bot.channels.static_files import serve_web_file
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024
-STATIC_FILES = frozenset({"misses.css", "misses.js"})
+STATIC_FILES = frozenset({"staff.css", "misses.css", "misses.js"})
 REASON_LABELS: dict[str, str] = {
     "fallback": "không tìm thấy thủ tục",
     "out_of_scope": "bị từ chối (ngoài phạm vi)",
