@@ -167,9 +167,10 @@ def _repaired_parts(word: str, stripped: str) -> list[tuple[str, str]]:
     parts = normalize_syllable(stripped).split(" ")
     if len(parts) == 1:
         return [(parts[0], word)]
-    cut = len(repair_syllable(stripped).split(" ")[0])
-    if repair_syllable(stripped).replace(" ", "") != stripped:  # repaired and split: the typed letters do not map
+    repaired = repair_syllable(stripped)
+    if repaired.replace(" ", "") != stripped:  # repaired and split: the typed letters do not map
         return [(part, part) for part in parts]
+    cut = len(repaired.split(" ")[0])
     return [(parts[0], word[:cut]), (parts[1], word[cut:])]
 
 

@@ -7,8 +7,6 @@ serves it on 127.0.0.1:<free port> and prints `READY <port>` (browser tests).
 from __future__ import annotations
 
 import argparse
-import logging
-import socket
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +20,7 @@ if str(PROJECT_ROOT) not in sys.path:
 from bot.channels.admin import AdminInput, AdminServices  # noqa: E402
 from bot.channels.clerk import ClerkInput, ClerkServices  # noqa: E402
 from tests.fakes.channel_app import EchoAgent, EchoConversations, build_app  # noqa: E402
+from tests.fakes.serving import loopback_socket, serve  # noqa: E402
 
 OPERATOR, OPERATOR_PASSWORD = "minh", "mat-khau-quan-tri-42"
 CLERK, CLERK_PASSWORD = "lan", "mat-khau-can-bo-42"
@@ -75,18 +74,8 @@ def main() -> None:
         seed.seed_project(args.db)
         add_staff(args.db)
     app = build_admin_app(args.db)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(100)
-    port = sock.getsockname()[1]
-
-    @app.listener("after_server_start")
-    async def ready(app_: Any, loop: Any) -> None:
-        print(f"READY {port}", flush=True)
-
-    logging.basicConfig(level=logging.WARNING)
-    app.run(sock=sock, access_log=False, motd=False)
+    sock, port = loopback_socket()
+    serve(app, sock, port)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,7 @@ on 127.0.0.1:<free port>. A separate process so a test can kill it and watch the
 from __future__ import annotations
 
 import argparse
-import logging
 import secrets
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from bot.channels.clerk import ClerkInput, ClerkServices  # noqa: E402
 from bot.channels.webchat import WebChatInput  # noqa: E402
 from bot.channels.webchat_identity import WebChatIdentity  # noqa: E402
 from tests.fakes.channel_app import EchoAgent, EchoConversations, build_app  # noqa: E402
+from tests.fakes.serving import loopback_socket, serve  # noqa: E402
 
 
 def main() -> None:
@@ -70,11 +69,7 @@ def main() -> None:
         tracker_engine=lambda: tracker, knowledge=lambda: KnowledgeBase(engine)))
     app = build_app([webchat, ClerkInput(services=services, conversations=EchoConversations(agent)), review], agent)
 
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(100)
-    port = sock.getsockname()[1]
+    sock, port = loopback_socket()
 
     @app.get("/ward-demo")
     async def ward_demo(request: Any) -> Any:
@@ -87,13 +82,7 @@ def main() -> None:
             "<body><h1>Cổng thông tin Phường Mẫu</h1>"
             f"<script src='http://127.0.0.1:{port}/chat/embed.js' async></script></body></html>"
         )
-
-    @app.listener("after_server_start")
-    async def ready(app_: Any, loop: Any) -> None:
-        print(f"READY {port}", flush=True)
-
-    logging.basicConfig(level=logging.WARNING)
-    app.run(sock=sock, access_log=False, motd=False)
+    serve(app, sock, port)
 
 
 if __name__ == "__main__":
