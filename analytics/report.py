@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from analytics.events import ANSWERED, CLARIFYING, FALLBACK_INTENT, MENU, NOT_FOUND, OUT_OF_SCOPE, conversations
 from analytics.misses import Miss, MissGroup, group_misses, misses_of
 from analytics.period import Period
+from analytics.scan_cache import ScanCache
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class _Traffic:
     fallback: int
     messages: int
     misses: list[Miss]
+    unanswered: tuple[MissGroup, ...] = ()
 
 
 def traffic(tracker_engine: Engine, period: Period) -> _Traffic:
@@ -161,6 +163,7 @@ def traffic(tracker_engine: Engine, period: Period) -> _Traffic:
                 if turn.facet:
                     t.facets[turn.facet] += 1
         t.misses.extend(misses_of(turns, period))
+    t.unanswered = tuple(group_misses(t.misses))
     return t
 
 
@@ -271,10 +274,13 @@ def _reviewed_dates(engine: Engine, codes: list[str]) -> dict[str, Optional[str]
 
 def build_report(tracker_engine: Engine, engine: Engine, period: Period, *, review_max_age_days: int,
                  today: Optional[date] = None, facet_labels: Optional[dict[str, str]] = None,
-                 channel_order: tuple[str, ...] = ("zalo", "webchat", "rest")) -> DashboardReport:
-    """All the dashboard's figures for the period."""
+                 channel_order: tuple[str, ...] = ("zalo", "webchat", "rest"),
+                 scans: Optional[ScanCache] = None) -> DashboardReport:
+    """All the dashboard's figures for the period; the pass over the events is kept in `scans` (a cache over
+    `tracker_engine`) while no event is stored or deleted."""
     today = today or datetime.now(period.zone).date()
-    t = traffic(tracker_engine, period)
+    scan = lambda: traffic(tracker_engine, period)  # noqa: E731
+    t = scans.get(("traffic", period), scan) if scans is not None else scan()
     feedback = feedback_counts(engine, period)
     names = procedure_names(engine, set(t.procedures) | {code for code, _, _ in feedback if code})
     labels = facet_labels or {}
@@ -302,5 +308,5 @@ def build_report(tracker_engine: Engine, engine: Engine, period: Period, *, revi
         feedback=tuple(FeedbackCount(code, names.get(code, ""), up, down) for code, up, down in feedback),
         knowledge=knowledge_issues(engine, review_max_age_days, today),
         review_max_age_days=review_max_age_days,
-        unanswered=tuple(group_misses(t.misses)),
+        unanswered=t.unanswered,
     )

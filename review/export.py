@@ -30,7 +30,7 @@ import yaml
 from base.privacy import mask_text
 from knowledge.facets import INTENT_OF_FACET, STRONG, WEAK
 from knowledge.text import fold, search_key
-from review.grouping import group_id, question_key
+from analytics.misses import group_id, question_key
 from review.heldout import held_out_keys, nlu_examples
 from review.store import OVERVIEW, Review
 

@@ -1,6 +1,6 @@
 """The texts of the held-out evaluation sets (tests/eval_sets/README.md), which must never become training data.
 
-Compared by `review.grouping.question_key` (folded, punctuation-free), so a reviewed question that is a held-out
+Compared by `analytics.misses.question_key` (folded, punctuation-free), so a reviewed question that is a held-out
 question typed with or without diacritics is caught.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Iterable
 import yaml
 
 from base.settings import PROJECT_ROOT
-from review.grouping import question_key
+from analytics.misses import question_key
 
 HELD_OUT_FILES: tuple[str, ...] = (
     "tests/e2e/questions.yml",

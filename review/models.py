@@ -16,7 +16,7 @@ class ReviewRow(Base):
     __tablename__ = "review_decisions"
 
     id = Column(Integer, primary_key=True)
-    group_key = Column(String(400), nullable=False, unique=True)  # review.grouping.question_key of the group
+    group_key = Column(String(400), nullable=False, unique=True)  # analytics.misses.question_key of the group
     texts = Column(Text, nullable=False)  # JSON list of the masked texts the operator saw (what the export writes)
     decision = Column(String(16), nullable=False)  # procedure | out_of_scope
     procedure_code = Column(String(32), nullable=True)

@@ -1,4 +1,8 @@
-"""What the review page and the CLI show: the groups of unanswered questions with their review state."""
+"""What the review page and the CLI show: the groups of unanswered questions with their review state.
+
+The questions and their groups are the dashboard's (analytics/misses.py: one definition of "unanswered", one
+grouping); this module only pairs each group with the operator's decision.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,9 +11,9 @@ from typing import Any, Optional
 
 from sqlalchemy.engine import Engine
 
-from review.grouping import Group, group_misses, question_key
+from analytics.misses import MissGroup, question_key, unanswered_groups
+from analytics.scan_cache import ScanCache
 from review.store import Review, ReviewStore
-from review.unanswered import unanswered_questions
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,10 @@ class GroupView:
                 "reasons": self.reasons, "last_seen": last, "review": review}
 
 
-def group_views(tracker_engine: Engine, store: ReviewStore) -> list[GroupView]:
+def group_views(tracker_engine: Engine, store: ReviewStore, scans: Optional[ScanCache] = None) -> list[GroupView]:
     """Every group of unanswered questions (most frequent first), each with its decision if it has one; reviewed
-    groups whose questions are no longer stored (purged) are listed after them, so a decision can still be undone."""
+    groups whose questions are no longer stored (purged) are listed after them, so a decision can still be undone.
+    The pass over the stored events is kept in `scans` (a cache over `tracker_engine`) while no event changes."""
     reviews = store.reviews()
     by_key: dict[str, Review] = {}
     for review in reviews:
@@ -46,8 +51,11 @@ def group_views(tracker_engine: Engine, store: ReviewStore) -> list[GroupView]:
             by_key.setdefault(question_key(text), review)
         by_key[review.group_key] = review
     views, shown = [], set()
-    for group in group_misses(unanswered_questions(tracker_engine)):
-        review = by_key.get(group.key) or next((by_key[k] for k in map(question_key, group.texts) if k in by_key), None)
+    scan = lambda: unanswered_groups(tracker_engine)  # noqa: E731
+    groups = scans.get(("unanswered", None), scan) if scans is not None else scan()
+    for group in groups:
+        review = by_key.get(group.key) or next((by_key[k] for k in map(question_key, group.examples) if k in by_key),
+                                               None)
         views.append(_view(group, review))
         if review is not None:
             shown.add(review.group_key)
@@ -57,11 +65,10 @@ def group_views(tracker_engine: Engine, store: ReviewStore) -> list[GroupView]:
     return views
 
 
-def _view(group: Group, review: Optional[Review]) -> GroupView:
-    texts = group.examples()
+def _view(group: MissGroup, review: Optional[Review]) -> GroupView:
     if review is not None and review.group_key != group.key:
         # the group is reviewed under the key of its first reviewed text: keep ids stable for the page
-        return GroupView(review.group_id, review.group_key, group.count, group.example, tuple(texts),
+        return GroupView(review.group_id, review.group_key, group.count, group.text, group.examples,
                          dict(group.reasons), group.last_seen, review)
-    return GroupView(group.id, group.key, group.count, group.example, tuple(texts), dict(group.reasons),
+    return GroupView(group.id, group.key, group.count, group.text, group.examples, dict(group.reasons),
                      group.last_seen, review)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from base.audit import AuditLog
 from knowledge.facets import FACETS
-from review.grouping import group_id, question_key
+from analytics.misses import group_id, question_key
 from review.models import DECISION_OUT_OF_SCOPE, DECISION_PROCEDURE, ReviewRow
 
 OVERVIEW = "overview"  # the general question about a procedure (intent ask_procedure)

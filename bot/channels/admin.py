@@ -30,7 +30,7 @@ from bot.channels.static_files import serve_web_file
 
 logger = logging.getLogger(__name__)
 
-STATIC_FILES = frozenset({"staff.css", "admin.css", "admin.js"})
+STATIC_FILES = frozenset({"staff.css", "staff.js", "admin.css", "admin.js"})
 MSG_LOGIN_REQUIRED = "Vui lòng đăng nhập bằng tài khoản quản trị."
 MSG_OPERATORS_ONLY = "Trang này chỉ dành cho tài khoản quản trị (operator)."
 MSG_BAD_PERIOD = "Khoảng thời gian không hợp lệ: {reason}."
@@ -100,7 +100,8 @@ class AdminInput(InputChannel):
         period = parse_period(first, last, services.timezone, today)
         return build_report(self._services.get("tracker_engine"), self._services.get("engine"), period,
                             review_max_age_days=services.review_max_age_days, today=today,
-                            facet_labels=admin_view.FACET_LABELS, channel_order=admin_view.CHANNEL_ORDER)
+                            facet_labels=admin_view.FACET_LABELS, channel_order=admin_view.CHANNEL_ORDER,
+                            scans=self._services.event_scans())
 
     async def _read_report(self, request: Request) -> Any:
         """(report, None) or (None, the error response)."""

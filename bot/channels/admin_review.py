@@ -24,19 +24,13 @@ from bot.channels.staff_pages import (MSG_BAD_REQUEST, MSG_UNAVAILABLE, LazyServ
                                       json_response)
 from bot.channels.http_body import BadJson, BodyTooLarge, parse_json, read_body_limited
 from actions.templates import FACET_LABELS
+from bot.channels.admin_view import REASON_LABELS
 from bot.channels.static_files import serve_web_file
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024
-STATIC_FILES = frozenset({"staff.css", "misses.css", "misses.js"})
-REASON_LABELS: dict[str, str] = {
-    "fallback": "không tìm thấy thủ tục",
-    "out_of_scope": "bị từ chối (ngoài phạm vi)",
-    "clarify": "hỏi lại, chưa rõ",
-    "ambiguous": "đưa lựa chọn, người dân không chọn",
-    "thumbs_down": "người dân bấm 👎",
-}
+STATIC_FILES = frozenset({"staff.css", "staff.js", "misses.css", "misses.js"})
 MSG_LOGIN_REQUIRED = "Vui lòng đăng nhập bằng tài khoản cán bộ."
 MSG_OPERATORS_ONLY = "Trang này chỉ dành cho quản trị viên (vai trò operator)."
 MSG_GROUP_NOT_FOUND = "Không tìm thấy nhóm câu hỏi này; vui lòng tải lại trang."
@@ -134,7 +128,8 @@ class AdminReviewInput(InputChannel):
     def _views(self) -> list[Any]:
         from review.service import group_views
 
-        return group_views(self._services.get("tracker_engine"), self._services.get("store"))
+        return group_views(self._services.get("tracker_engine"), self._services.get("store"),
+                           self._services.event_scans())
 
     def _names(self, codes: set[str]) -> dict[str, str]:
         knowledge = self._services.get("knowledge")

@@ -18,6 +18,7 @@ from analytics.report import DashboardReport, Rates
 
 CHANNEL_LABELS = {"zalo": "Zalo", "webchat": "Trang web", "rest": "REST (thử nghiệm)", "khac": "Khác"}
 CHANNEL_ORDER = ("zalo", "webchat", "rest")
+# Why a question counts as unanswered (analytics/misses.py REASONS): the dashboard's table and the review page
 REASON_LABELS = {
     "not_found": "Không tìm thấy thủ tục", "out_of_scope": "Ngoài phạm vi", "menu": "Không hiểu hai lần",
     "clarify": "Hỏi lại chưa có kết quả", "thumbs_down": "Bị đánh giá chưa hài lòng",

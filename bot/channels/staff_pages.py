@@ -56,6 +56,15 @@ class LazyServices:
             self._made[name] = getattr(self.factories, name)()
         return self._made[name]
 
+    def event_scans(self) -> Any:
+        """The page's cache of passes over the stored conversation events (analytics/scan_cache.py), made with the
+        `tracker_engine` service on first use."""
+        if "event_scans" not in self._made:
+            from analytics.scan_cache import ScanCache
+
+            self._made["event_scans"] = ScanCache(self.get("tracker_engine"))
+        return self._made["event_scans"]
+
     def made(self, name: str) -> Optional[Any]:
         """The service if it was made already (for closing it at shutdown), else None."""
         return self._made.get(name)

@@ -14,7 +14,7 @@ import yaml
 from base.settings import PROJECT_ROOT
 from review.export import (INTENT_BY_FACET, ExportRefused, build_export, procedure_span, render_aliases, render_nlu,
                            write_export)
-from review.grouping import question_key
+from analytics.misses import question_key
 from review.heldout import held_out_keys
 from review.store import REVIEW_FACETS, Review
 

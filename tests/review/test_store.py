@@ -5,7 +5,7 @@ import pytest
 
 from base.audit import AuditLog
 from base.db import get_engine
-from review.grouping import group_id, question_key
+from analytics.misses import group_id, question_key
 from review.store import ReviewError
 
 
