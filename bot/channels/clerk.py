@@ -40,7 +40,7 @@ COOKIE_PATH = "/"  # one login for the clerk page and the operators' pages
 MAX_BODY_BYTES = 16 * 1024
 MAX_QUERY_CHARS = 200
 MAX_NAME_CHARS = 40
-STATIC_FILES = frozenset({"staff.css", "clerk.css", "clerk.js"})
+STATIC_FILES = frozenset({"staff.css", "staff.js", "clerk.css", "clerk.js"})
 
 MSG_LOGIN_REQUIRED = "Vui lòng đăng nhập bằng tài khoản cán bộ."
 MSG_WRONG_LOGIN = "Tên đăng nhập hoặc mật khẩu không đúng."

@@ -5,7 +5,6 @@
   "use strict";
 
   var TEXT = {
-    unreachable: "Chưa kết nối được máy chủ. Vui lòng thử lại.",
     loading: "Đang tải…",
     shown: "Số liệu từ {from} đến {to} (giờ Việt Nam).",
     empty: "Không có dữ liệu trong khoảng thời gian này.",
@@ -27,15 +26,8 @@
   var WIDE_TABLES = { daily: true, knowledge: true, unanswered: true, handoff: true };
   var PERCENT_COLUMNS = { rates: [2] };
 
-  function $(id) { return document.getElementById(id); }
-  function show(node, visible) { node.hidden = !visible; }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-  function setError(node, message) { node.textContent = message || ""; show(node, !!message); }
+  var staff = window.ThutucStaff;  // bot/web/staff.js
+  var $ = staff.byId, show = staff.show, el = staff.el, setError = staff.setError, request = staff.request;
 
   var integer = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 0 });
   var decimal = new Intl.NumberFormat("vi-VN", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -45,26 +37,6 @@
     if (kind === "float" || (typeof value === "number" && !Number.isInteger(value))) return decimal.format(value);
     if (typeof value === "number") return integer.format(value);
     return String(value);
-  }
-
-  function request(path, options) {
-    options = options || {};
-    options.credentials = "same-origin";
-    return fetch(path, options).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        if (!response.ok) {
-          var error = new Error(String(response.status));
-          error.status = response.status;
-          error.userMessage = body && body.error ? body.error : TEXT.unreachable;
-          throw error;
-        }
-        return body;
-      });
-    }, function () {
-      var error = new Error("network");
-      error.userMessage = TEXT.unreachable;
-      throw error;
-    });
   }
 
   // ------------------------------------------------------------------------------------------- views
@@ -79,25 +51,8 @@
     return false;
   }
 
-  $("login-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    request("/clerk/login", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: $("name").value.trim(), password: $("password").value }),
-    }).then(function () {
-      $("password").value = "";
-      setError($("login-error"), "");
-      load();
-    }, function (error) {
-      $("password").value = "";
-      setError($("login-error"), error.userMessage);
-    });
-  });
-
-  $("logout").addEventListener("click", function () {
-    request("/clerk/logout", { method: "POST" }).catch(function () {}).then(function () { showOnly("login-view"); });
-  });
+  staff.bindLogin(function () { load(); });
+  staff.bindLogout(function () { showOnly("login-view"); });
 
   // ------------------------------------------------------------------------------------------- range
   function isoDay(date) {

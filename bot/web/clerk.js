@@ -7,7 +7,6 @@
     popular: "Thủ tục hay hỏi:",
     noResults: "Không tìm thấy thủ tục phù hợp. Thử gõ cách khác (ví dụ tên ngắn hơn).",
     results: function (n) { return n + " kết quả"; },
-    unreachable: "Không kết nối được với máy chủ. Kiểm tra mạng rồi thử lại.",
     printChecklist: "In danh sách giấy tờ",
     officialSource: "Xem trên Cổng DVC",
     documents: "Giấy tờ",
@@ -59,43 +58,11 @@
   var replyError = $("reply-error"), whoBox = $("who");
 
   // ------------------------------------------------------------------------------------------- helpers
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function show(node, visible) { node.hidden = !visible; }
-
-  function setError(node, message) {
-    node.textContent = message || "";
-    show(node, !!message);
-  }
+  var staff = window.ThutucStaff;  // bot/web/staff.js
+  var el = staff.el, show = staff.show, setError = staff.setError;
 
   function api(path, options) {
-    options = options || {};
-    options.credentials = "same-origin";
-    options.headers = Object.assign({ "X-Requested-With": "thutuc-clerk" }, options.headers || {});
-    return fetch(path, options).then(
-      function (response) {
-        return response.json().catch(function () { return {}; }).then(function (body) {
-          if (response.status === 401 && path !== "login") showLogin();
-          if (!response.ok) {
-            var error = new Error(String(response.status));
-            error.status = response.status;
-            error.userMessage = body && body.error ? body.error : TEXT.unreachable;
-            throw error;
-          }
-          return body;
-        });
-      },
-      function () {
-        var error = new Error("network");
-        error.userMessage = TEXT.unreachable;
-        throw error;
-      }
-    );
+    return staff.request(path, options, function () { showLogin(); });
   }
 
   function safeHttpUrl(candidate) {
@@ -129,24 +96,8 @@
     searchBox.focus();
   }
 
-  $("login-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    api("login", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: $("name").value.trim(), password: $("password").value }),
-    }).then(function (session) {
-      $("password").value = "";
-      showApp(session);
-    }, function (error) {
-      $("password").value = "";
-      setError($("login-error"), error.userMessage);
-    });
-  });
-
-  logoutButton.addEventListener("click", function () {
-    api("logout", { method: "POST" }).catch(function () {}).then(function () { showLogin(); });
-  });
+  staff.bindLogin(showApp);
+  staff.bindLogout(function () { showLogin(); });
 
   // ------------------------------------------------------------------------------------------- search
   var searchSeq = 0, searchTimer = null, searchAbort = null, currentCode = null;

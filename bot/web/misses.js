@@ -1,46 +1,29 @@
 // Review of unanswered questions (/admin/misses/): operators only; login through the clerk page's API.
 (function () {
   "use strict";
-  var CSRF = { "X-Requested-With": "thutuc-clerk" };
+  var staff = window.ThutucStaff;  // bot/web/staff.js
   var facets = [];
   var reasonLabels = {};
 
   function $(selector, root) { return (root || document).querySelector(selector); }
-
-  function api(path, options) {
-    options = options || {};
-    options.credentials = "same-origin";
-    options.headers = Object.assign({}, CSRF, options.headers || {});
-    return fetch(path, options).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        return { status: response.status, body: body };
-      });
-    });
-  }
-
-  function show(id, visible) { document.getElementById(id).hidden = !visible; }
+  function show(id, visible) { staff.show(staff.byId(id), visible); }
 
   function load() {
-    api("api/groups").then(function (result) {
-      if (result.status === 401) { show("login-view", true); show("app-view", false); return; }
-      if (result.status === 403) {
-        show("login-view", false); show("app-view", false);
-        var denied = document.getElementById("denied");
-        denied.textContent = result.body.error || "Không có quyền.";
-        denied.hidden = false;
-        return;
-      }
-      if (result.status !== 200) {
-        show("app-view", true);
-        var error = document.getElementById("list-error");
-        error.textContent = result.body.error || "Chưa tải được danh sách.";
-        error.hidden = false;
-        return;
-      }
-      facets = result.body.facets;
-      reasonLabels = result.body.reasons || {};
+    staff.request("api/groups").then(function (body) {
+      facets = body.facets;
+      reasonLabels = body.reasons || {};
       show("login-view", false); show("app-view", true);
-      render(result.body.groups);
+      render(body.groups);
+    }, function (error) {
+      if (error.status === 401) { show("login-view", true); show("app-view", false); return; }
+      if (error.status === 403) {
+        show("login-view", false); show("app-view", false);
+        staff.byId("denied").textContent = error.userMessage;
+        show("denied", true);
+        return;
+      }
+      show("app-view", true);
+      staff.setError(staff.byId("list-error"), error.userMessage);
     });
   }
 
@@ -104,10 +87,8 @@
     });
     $(".oos", item).addEventListener("click", function () { decide(group.id, item, { out_of_scope: true }); });
     $(".undo", item).addEventListener("click", function () {
-      api("api/groups/" + encodeURIComponent(group.id) + "/undo", { method: "POST" }).then(function (result) {
-        if (result.status !== 200) { groupError(item, result.body.error || "Chưa bỏ được quyết định."); return; }
-        load();
-      });
+      staff.request("api/groups/" + encodeURIComponent(group.id) + "/undo", { method: "POST" }).then(load,
+        function (error) { groupError(item, error.userMessage); });
     });
     return item;
   }
@@ -117,10 +98,9 @@
     query = query.trim();
     if (!query) { list.textContent = ""; return; }
     // the clerk page's search API: one search for every staff page
-    api("/clerk/api/search?q=" + encodeURIComponent(query)).then(function (result) {
+    staff.request("/clerk/api/search?q=" + encodeURIComponent(query)).then(function (body) {
       list.textContent = "";
-      if (result.status !== 200) { groupError(item, result.body.error || "Chưa tìm được."); return; }
-      result.body.results.filter(function (hit) { return hit.status === "curated"; }).forEach(function (hit) {
+      body.results.filter(function (hit) { return hit.status === "curated"; }).forEach(function (hit) {
         var li = document.createElement("li");
         var button = document.createElement("button");
         button.type = "button";
@@ -141,7 +121,7 @@
         li.appendChild(button);
         list.appendChild(li);
       });
-    });
+    }, function (error) { list.textContent = ""; groupError(item, error.userMessage); });
   }
 
   function groupError(item, message) {
@@ -151,29 +131,11 @@
   }
 
   function decide(id, item, body) {
-    api("api/groups/" + encodeURIComponent(id) + "/review", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
-    }).then(function (result) {
-      if (result.status !== 200) { groupError(item, result.body.error || "Chưa lưu được quyết định."); return; }
-      load();
-    });
+    staff.request("api/groups/" + encodeURIComponent(id) + "/review", { method: "POST", json: body }).then(load,
+      function (error) { groupError(item, error.userMessage); });
   }
 
-  document.getElementById("login-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    api("/clerk/login", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: $("#name").value, password: $("#password").value })
-    }).then(function (result) {
-      if (result.status !== 200) {
-        var error = document.getElementById("login-error");
-        error.textContent = result.body.error || "Đăng nhập không thành công.";
-        error.hidden = false;
-        return;
-      }
-      load();
-    });
-  });
+  staff.bindLogin(load);
 
   load();
 })();
