@@ -19,8 +19,9 @@ collapsed and cut at `MAX_TEXT_CHARS`.
 
 Grouping: two questions are the same when their keys are equal — `question_key`: folded (no diacritics, lower
 case), punctuation removed, chat spellings unified by `knowledge.text.search_tokens` — or, failing that, when their
-word sets are close (Jaccard ≥ `SIMILAR`: "cho hỏi thời tiết hôm nay thế nào?" and "thoi tiet hom nay the nao", but
-not "làm khai sinh cần gì" and "làm khai tử cần gì"). Near matches are looked for only among groups sharing one of
+word sets are close (Jaccard ≥ `SIMILAR`: "thời tiết hôm nay thế nào ạ?" and "thoi tiet hom nay the nao", but not
+"làm giấy khai sinh cho con cần gì" and "làm giấy khai tử cho con cần gì", 7 of 9 words: a decision on a group applies
+to all its questions, so a group must not mix two procedures). Near matches are looked for only among groups sharing one of
 the question's `RAREST_WORDS` rarest words, at most `MAX_CANDIDATES` groups per word, and only while there are fewer
 than `MAX_GROUPS` groups: the cost stays linear in the number of questions. A group's key is the key of its earliest
 question, so the same questions over the same range always give the same key (reviews are stored under it,
@@ -42,7 +43,7 @@ from knowledge.text import nfc, search_tokens
 
 CLARIFY, THUMBS_DOWN = "clarify", "thumbs_down"
 REASONS = (NOT_FOUND, OUT_OF_SCOPE, MENU, CLARIFY, THUMBS_DOWN)
-SIMILAR = 0.75
+SIMILAR = 0.8
 RAREST_WORDS = 3
 MAX_CANDIDATES = 50
 MAX_GROUPS = 5000  # beyond this, questions still group by equal keys, not by near matches

@@ -87,7 +87,7 @@ def conversations() -> dict[str, list]:
         _user("thoi tiet hom nay the nao", "out_of_scope", at(3, 8, 2), "rest"),
         *_answer(at(3, 8, 2), misses=1, action="action_out_of_scope"),
         *_session(at(4, 15)),
-        _user("cho hỏi thời tiết hôm nay thế nào?", "out_of_scope", at(4, 15, 0, 5), "rest"),
+        _user("thời tiết hôm nay thế nào ạ?", "out_of_scope", at(4, 15, 0, 5), "rest"),
         *_answer(at(4, 15, 0, 5), misses=1, action="action_out_of_scope"),
         _user("gọi 0912345678 giúp tôi", "nlu_fallback", at(4, 15, 1), "rest"),
         *_answer(at(4, 15, 1), misses=1, action="action_clarify"),
