@@ -30,7 +30,11 @@ MENTION_MIN_SCORE = 0.25  # searching the mention alone (when the whole message 
 CLOSE_RATIO = 0.85  # for that mention-only search: candidates within 85 % of the best are "close"
 SWITCH_COVERAGE = 0.6  # a follow-up without a mention leaves the procedure in context only for a near-complete name
 RESCUE_COVERAGE = 0.7  # a message the NLU took for out of scope / did not understand still names a commune procedure
+RESCUE_NAMED = 2.0  # … or asks a facet of a commune procedure whose name it says this much of (the idf of the name's
+# words it contains, in units of the rarest word's: "tham gia chữa cháy", "đóng bảo hiểm xã hội tự nguyện"); generic
+# words ("làm hộ", "đổi tên", "người nước ngoài") weigh far less, so "làm hộ chiếu mất bao lâu" stays out of scope
 MAX_CANDIDATES = 5
+RESCUE_DEPTH = 10  # hits looked at for a better-named procedure of another level before rescuing
 
 FOUND, AMBIGUOUS, CONTEXT, NONE = "found", "ambiguous", "context", "none"
 
@@ -87,6 +91,32 @@ def named_procedure(kb: Searcher, text: str) -> Optional[str]:
     if decided.kind != FOUND or hits[0].coverage < RESCUE_COVERAGE or not hits[0].commune_level:
         return None
     return decided.code
+
+
+def asked_procedure(kb: Searcher, text: str) -> Link:
+    """Which commune procedure a question that asks a facet is about, when the classifier took it for out of scope.
+
+    Out of scope is for questions without a procedure cue: a question that asks a facet ("… thì cần gì", "gia hạn mất
+    bao lâu") and says much of one commune procedure's name, a clear winner of the search, is that procedure's
+    question — curated or imported from the national catalogue. FOUND then; AMBIGUOUS when a candidate scoring close
+    to it says even more of its own name (ask which one); NONE otherwise. The caller checks the facet cue."""
+    if not text.strip() or text.lstrip().startswith("/"):
+        return Link(NONE)
+    hits = kb.search(text, limit=RESCUE_DEPTH)
+    decided = decide_hits(hits[:MAX_CANDIDATES])
+    if (decided.kind != FOUND or not hits[0].commune_level or hits[0].named < RESCUE_NAMED
+            or hits[0].coverage < FOUND_COVERAGE):  # a clear score alone is not enough against the classifier
+        return Link(NONE)
+    top = hits[0]
+    # the question names another agency's procedure better ("lệ phí cấp hộ chiếu" is the province's passport, not
+    # the commune's report of a lost one): that is what the refusal is for
+    if any(not hit.commune_level and hit.coverage > top.coverage for hit in hits[1:]):
+        return Link(NONE)
+    rivals = tuple(hit for hit in hits[1:MAX_CANDIDATES]
+                   if hit.score >= top.score * FOUND_MARGIN and hit.named > top.named and hit.commune_level)
+    if rivals:
+        return Link(AMBIGUOUS, None, (top, *rivals))
+    return decided
 
 
 def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
