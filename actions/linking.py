@@ -33,6 +33,7 @@ RESCUE_COVERAGE = 0.7  # a message the NLU took for out of scope / did not under
 RESCUE_NAMED = 2.0  # … or asks a facet of a commune procedure whose name it says this much of (the idf of the name's
 # words it contains, in units of the rarest word's: "tham gia chữa cháy", "đóng bảo hiểm xã hội tự nguyện"); generic
 # words ("làm hộ", "đổi tên", "người nước ngoài") weigh far less, so "làm hộ chiếu mất bao lâu" stays out of scope
+NAMED_LEAD = 1.5  # … or says this many times more of its name than of any other candidate's (SearchHit.named)
 MAX_CANDIDATES = 5
 RESCUE_DEPTH = 10  # hits looked at for a better-named procedure of another level before rescuing
 
@@ -105,7 +106,8 @@ def asked_procedure(kb: Searcher, text: str) -> Link:
     hits = kb.search(text, limit=RESCUE_DEPTH)
     decided = decide_hits(hits[:MAX_CANDIDATES])
     if (decided.kind != FOUND or not hits[0].commune_level or hits[0].named < RESCUE_NAMED
-            or hits[0].coverage < FOUND_COVERAGE):  # a clear score alone is not enough against the classifier
+            # a clear score alone is not enough against the classifier: a name well covered or said far more
+            or (hits[0].coverage < FOUND_COVERAGE and not _said_most(hits[:MAX_CANDIDATES]))):
         return Link(NONE)
     top = hits[0]
     # the question names another agency's procedure better ("lệ phí cấp hộ chiếu" is the province's passport, not
@@ -127,7 +129,10 @@ def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
     needed = FOUND_COVERAGE_WITH_MENTION if has_mention else FOUND_COVERAGE
     runner_up = hits[1].score if len(hits) > 1 else 0.0
     clear = top.score >= FOUND_SCORE or runner_up < top.score * FOUND_MARGIN
-    if top.coverage < needed and (not clear or top.coverage < FOUND_SCORE_MIN_COVERAGE):
+    # a long question dilutes coverage, but when it says far more of the best hit's name than of any other's, the
+    # candidates are not close ("phương án bảo vệ công trình thủy lợi … phê duyệt" among the other thủy lợi permits)
+    said_most = _said_most(hits)
+    if top.coverage < needed and (not clear or top.coverage < FOUND_SCORE_MIN_COVERAGE) and not said_most:
         # offer what comes close (one candidate is a yes/no question) rather than "not found": the hits that cover
         # a little of a name, and those scoring as well as the best one
         if top.coverage < SUGGEST_COVERAGE:
@@ -139,6 +144,13 @@ def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
     if tied:
         return Link(AMBIGUOUS, None, (top, *tied)[:MAX_CANDIDATES])
     return Link(FOUND, top.code)
+
+
+def _said_most(hits: Sequence[SearchHit]) -> bool:
+    """Whether the question says far more of the best hit's name than of any other candidate's (and enough of it)."""
+    top = hits[0]
+    return (top.named >= RESCUE_NAMED and top.coverage >= SUGGEST_COVERAGE
+            and all(top.named >= NAMED_LEAD * h.named for h in hits[1:]))
 
 
 def _same_name(name: str) -> str:

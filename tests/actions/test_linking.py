@@ -158,3 +158,16 @@ def test_a_rescue_needs_the_coverage_of_a_found_procedure_not_only_a_clear_score
     hits = [named_hit("1", 0.40, 0.19, 3.0), named_hit("2", 0.10, 0.1, 1.0)]
     assert decide_hits(hits).kind == FOUND  # enough for a question the classifier took for a procedure question
     assert linking.asked_procedure(FakeSearch(hits), "…").kind == NONE
+
+
+def test_a_question_that_says_far_more_of_one_name_than_of_any_other_is_no_tie():
+    # a long question dilutes coverage below FOUND_COVERAGE and the scores are close …
+    close = [named_hit("1", 0.27, 0.22, 4.7), named_hit("2", 0.23, 0.23, 2.9), named_hit("3", 0.22, 0.22, 1.8)]
+    assert decide_hits(close) == linking.Link(FOUND, "1")  # … but it says 4.7 of one name, at most 2.9 of another
+    # without that lead (or with little said) the candidates stay a question
+    even = [named_hit("1", 0.27, 0.22, 4.7), named_hit("2", 0.23, 0.23, 3.5)]
+    assert decide_hits(even).kind == AMBIGUOUS
+    little = [named_hit("1", 0.27, 0.22, 1.9), named_hit("2", 0.23, 0.23, 0.5)]
+    assert decide_hits(little).kind == AMBIGUOUS
+    # and it rescues a question the classifier refused: the lead stands in for coverage
+    assert linking.asked_procedure(FakeSearch(close), "…") == linking.Link(FOUND, "1")
