@@ -138,6 +138,11 @@ def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
         if top.coverage < SUGGEST_COVERAGE:
             return Link(NONE)
         suggestions = tuple(h for h in hits if h.coverage >= SUGGEST_COVERAGE or h.score >= top.score * CLOSE_RATIO)
+        # the best score came from the story's incidental words, while a candidate scoring nearly as well is named
+        # whole ("… khai tử thì nộp ở xã nơi thường trú hay nơi mất"): the citizen named that one
+        whole = [h for h in suggestions if h.coverage >= RESCUE_COVERAGE and h.score >= top.score * CLOSE_RATIO]
+        if len(whole) == 1:
+            return Link(FOUND, whole[0].code)
         return Link(AMBIGUOUS, None, suggestions[:MAX_CANDIDATES])
     tied = tuple(h for h in hits[1:] if h.score >= top.score * TIE_RATIO and h.matched >= top.matched
                  and _same_name(h.name) != _same_name(top.name))  # one procedure published twice is not a tie

@@ -171,3 +171,12 @@ def test_a_question_that_says_far_more_of_one_name_than_of_any_other_is_no_tie()
     assert decide_hits(little).kind == AMBIGUOUS
     # and it rescues a question the classifier refused: the lead stands in for coverage
     assert linking.asked_procedure(FakeSearch(close), "…") == linking.Link(FOUND, "1")
+
+
+def test_among_close_candidates_the_one_named_whole_is_found():
+    # the best score comes from the story's words; a candidate scoring nearly as well is named whole
+    hits = [hit("1", 0.112, 0.23), hit("2", 0.105, 1.0), hit("3", 0.075, 0.1)]
+    assert decide_hits(hits) == linking.Link(FOUND, "2")
+    # two candidates named whole stay a question, and one far below the best is no reason to switch
+    assert decide_hits([hit("1", 0.112, 0.23), hit("2", 0.105, 1.0), hit("3", 0.100, 0.8)]).kind == AMBIGUOUS
+    assert decide_hits([hit("1", 0.112, 0.23), hit("2", 0.080, 1.0)]).kind == AMBIGUOUS
