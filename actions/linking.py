@@ -147,7 +147,13 @@ def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
     tied = tuple(h for h in hits[1:] if h.score >= top.score * TIE_RATIO and h.matched >= top.matched
                  and _same_name(h.name) != _same_name(top.name))  # one procedure published twice is not a tie
     if tied:
-        return Link(AMBIGUOUS, None, (top, *tied)[:MAX_CANDIDATES])
+        # scores within a few per cent, but the question says far more of one name ("… muốn làm khai sinh cho con
+        # có tên bố người nước ngoài" says much more of the combined birth and recognition than of the birth alone)
+        group = (top, *tied)
+        leaders = [h for h in group if _said_most([h, *(other for other in group if other is not h)])]
+        if leaders:
+            return Link(FOUND, leaders[0].code)
+        return Link(AMBIGUOUS, None, group[:MAX_CANDIDATES])
     return Link(FOUND, top.code)
 
 

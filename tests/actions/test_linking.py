@@ -180,3 +180,13 @@ def test_among_close_candidates_the_one_named_whole_is_found():
     # two candidates named whole stay a question, and one far below the best is no reason to switch
     assert decide_hits([hit("1", 0.112, 0.23), hit("2", 0.105, 1.0), hit("3", 0.100, 0.8)]).kind == AMBIGUOUS
     assert decide_hits([hit("1", 0.112, 0.23), hit("2", 0.080, 1.0)]).kind == AMBIGUOUS
+
+
+def test_a_tie_is_broken_by_a_name_said_far_more():
+    # scores within 5 % and the runner-up explains every word the best one does: a tie …
+    tied = [named_hit("1", 0.399, 1.0, 2.9), named_hit("2", 0.396, 0.64, 4.4)]
+    tied = [SearchHit(**{**h.__dict__, "matched": frozenset({"a", "b"})}) for h in tied]
+    # … unless the question says 1.5 times as much of one name as of the other's
+    assert decide_hits(tied) == linking.Link(FOUND, "2")
+    even = [SearchHit(**{**h.__dict__, "named": 3.5}) if h.code == "1" else h for h in tied]
+    assert decide_hits(even).kind == AMBIGUOUS
