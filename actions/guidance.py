@@ -96,12 +96,7 @@ class ActionAnswerProcedure(BlockingAction):
         context_code = tracker.get_slot(SLOT_CODE)
         link = linking.link_procedure(kb, text, mentions(tracker), context_code)
         if link.kind == linking.AMBIGUOUS:
-            buttons = [
-                {"title": f"{hit.name} ({hit.code})"[:100],
-                 "payload": "/" + T.INTENT_BY_FACET.get(facet, "ask_procedure") + json.dumps({"procedure": hit.code})}
-                for hit in link.candidates
-            ]
-            dispatcher.utter_message(text=T.ASK_WHICH if len(buttons) > 1 else T.ASK_THIS, buttons=buttons)
+            offer_candidates(dispatcher, link.candidates, facet)
             return [SlotSet(SLOT_FACET, facet)]
         if link.kind == linking.NONE:
             misses = _misses(tracker) + 1
@@ -111,6 +106,16 @@ class ActionAnswerProcedure(BlockingAction):
                 menu(dispatcher, T.NOT_FOUND if misses < 2 else T.MENU_AFTER_MISSES, with_clerk=misses >= 2)
             return [SlotSet(SLOT_FACET, facet), SlotSet(SLOT_MISSES, float(misses))]
         return answer_card(dispatcher, kb, link.code, facet)
+
+
+def offer_candidates(dispatcher: CollectingDispatcher, hits, facet: str) -> None:
+    """Ask which of a few close procedures is meant; each button asks the same facet of its procedure."""
+    buttons = [
+        {"title": f"{hit.name} ({hit.code})"[:100],
+         "payload": "/" + T.INTENT_BY_FACET.get(facet, "ask_procedure") + json.dumps({"procedure": hit.code})}
+        for hit in hits
+    ]
+    dispatcher.utter_message(text=T.ASK_WHICH if len(buttons) > 1 else T.ASK_THIS, buttons=buttons)
 
 
 def answer_card(dispatcher: CollectingDispatcher, kb, code: str, facet: str) -> list[EventType]:
@@ -134,14 +139,21 @@ def answer_card(dispatcher: CollectingDispatcher, kb, code: str, facet: str) -> 
 
 
 def answer_if_procedure_named(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[list[EventType]]:
-    """Before refusing or asking again: a message that names a commune procedure nearly whole is answered — the
-    facet its words ask (knowledge/facets.py), else the classifier's best facet, else the overview. None otherwise."""
+    """Before refusing or asking again: a message that names a commune procedure nearly whole, or asks a facet of one
+    whose name it says much of (linking.asked_procedure), is answered — the facet its words ask (knowledge/facets.py),
+    else the classifier's best facet, else the overview. None otherwise."""
     text = tracker.latest_message.get("text") or ""
     kb = services.knowledge_base()
+    facet = asked_facet(text, masked_spans=mention_spans(tracker))
     code = linking.named_procedure(kb, text)
+    if code is None and facet is not None:
+        asked = linking.asked_procedure(kb, text)
+        if asked.kind == linking.AMBIGUOUS:
+            offer_candidates(dispatcher, asked.candidates, facet)
+            return [SlotSet(SLOT_FACET, facet)]
+        code = asked.code
     if code is None:
         return None
-    facet = asked_facet(text, masked_spans=mention_spans(tracker))
     if facet is None:
         ranked = [r.get("name") for r in tracker.latest_message.get("intent_ranking", [])]
         facet = next((T.FACET_BY_INTENT[name] for name in ranked if name in T.FACET_BY_INTENT), "overview")

@@ -30,7 +30,12 @@ MENTION_MIN_SCORE = 0.25  # searching the mention alone (when the whole message 
 CLOSE_RATIO = 0.85  # for that mention-only search: candidates within 85 % of the best are "close"
 SWITCH_COVERAGE = 0.6  # a follow-up without a mention leaves the procedure in context only for a near-complete name
 RESCUE_COVERAGE = 0.7  # a message the NLU took for out of scope / did not understand still names a commune procedure
+RESCUE_NAMED = 2.0  # … or asks a facet of a commune procedure whose name it says this much of (the idf of the name's
+# words it contains, in units of the rarest word's: "tham gia chữa cháy", "đóng bảo hiểm xã hội tự nguyện"); generic
+# words ("làm hộ", "đổi tên", "người nước ngoài") weigh far less, so "làm hộ chiếu mất bao lâu" stays out of scope
+NAMED_LEAD = 1.5  # … or says this many times more of its name than of any other candidate's (SearchHit.named)
 MAX_CANDIDATES = 5
+RESCUE_DEPTH = 10  # hits looked at for a better-named procedure of another level before rescuing
 
 FOUND, AMBIGUOUS, CONTEXT, NONE = "found", "ambiguous", "context", "none"
 
@@ -89,6 +94,33 @@ def named_procedure(kb: Searcher, text: str) -> Optional[str]:
     return decided.code
 
 
+def asked_procedure(kb: Searcher, text: str) -> Link:
+    """Which commune procedure a question that asks a facet is about, when the classifier took it for out of scope.
+
+    Out of scope is for questions without a procedure cue: a question that asks a facet ("… thì cần gì", "gia hạn mất
+    bao lâu") and says much of one commune procedure's name, a clear winner of the search, is that procedure's
+    question — curated or imported from the national catalogue. FOUND then; AMBIGUOUS when a candidate scoring close
+    to it says even more of its own name (ask which one); NONE otherwise. The caller checks the facet cue."""
+    if not text.strip() or text.lstrip().startswith("/"):
+        return Link(NONE)
+    hits = kb.search(text, limit=RESCUE_DEPTH)
+    decided = decide_hits(hits[:MAX_CANDIDATES])
+    if (decided.kind != FOUND or not hits[0].commune_level or hits[0].named < RESCUE_NAMED
+            # a clear score alone is not enough against the classifier: a name well covered or said far more
+            or (hits[0].coverage < FOUND_COVERAGE and not _said_most(hits[:MAX_CANDIDATES]))):
+        return Link(NONE)
+    top = hits[0]
+    # the question names another agency's procedure better ("lệ phí cấp hộ chiếu" is the province's passport, not
+    # the commune's report of a lost one): that is what the refusal is for
+    if any(not hit.commune_level and hit.coverage > top.coverage for hit in hits[1:]):
+        return Link(NONE)
+    rivals = tuple(hit for hit in hits[1:MAX_CANDIDATES]
+                   if hit.score >= top.score * FOUND_MARGIN and hit.named > top.named and hit.commune_level)
+    if rivals:
+        return Link(AMBIGUOUS, None, (top, *rivals))
+    return decided
+
+
 def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
     """A clear winner (enough coverage, no tie), close candidates to choose from, or nothing."""
     if not hits:
@@ -97,18 +129,39 @@ def decide_hits(hits: Sequence[SearchHit], has_mention: bool = False) -> Link:
     needed = FOUND_COVERAGE_WITH_MENTION if has_mention else FOUND_COVERAGE
     runner_up = hits[1].score if len(hits) > 1 else 0.0
     clear = top.score >= FOUND_SCORE or runner_up < top.score * FOUND_MARGIN
-    if top.coverage < needed and (not clear or top.coverage < FOUND_SCORE_MIN_COVERAGE):
+    # a long question dilutes coverage, but when it says far more of the best hit's name than of any other's, the
+    # candidates are not close ("phương án bảo vệ công trình thủy lợi … phê duyệt" among the other thủy lợi permits)
+    said_most = _said_most(hits)
+    if top.coverage < needed and (not clear or top.coverage < FOUND_SCORE_MIN_COVERAGE) and not said_most:
         # offer what comes close (one candidate is a yes/no question) rather than "not found": the hits that cover
         # a little of a name, and those scoring as well as the best one
         if top.coverage < SUGGEST_COVERAGE:
             return Link(NONE)
         suggestions = tuple(h for h in hits if h.coverage >= SUGGEST_COVERAGE or h.score >= top.score * CLOSE_RATIO)
+        # the best score came from the story's incidental words, while a candidate scoring nearly as well is named
+        # whole ("… khai tử thì nộp ở xã nơi thường trú hay nơi mất"): the citizen named that one
+        whole = [h for h in suggestions if h.coverage >= RESCUE_COVERAGE and h.score >= top.score * CLOSE_RATIO]
+        if len(whole) == 1:
+            return Link(FOUND, whole[0].code)
         return Link(AMBIGUOUS, None, suggestions[:MAX_CANDIDATES])
     tied = tuple(h for h in hits[1:] if h.score >= top.score * TIE_RATIO and h.matched >= top.matched
                  and _same_name(h.name) != _same_name(top.name))  # one procedure published twice is not a tie
     if tied:
-        return Link(AMBIGUOUS, None, (top, *tied)[:MAX_CANDIDATES])
+        # scores within a few per cent, but the question says far more of one name ("… muốn làm khai sinh cho con
+        # có tên bố người nước ngoài" says much more of the combined birth and recognition than of the birth alone)
+        group = (top, *tied)
+        leaders = [h for h in group if _said_most([h, *(other for other in group if other is not h)])]
+        if leaders:
+            return Link(FOUND, leaders[0].code)
+        return Link(AMBIGUOUS, None, group[:MAX_CANDIDATES])
     return Link(FOUND, top.code)
+
+
+def _said_most(hits: Sequence[SearchHit]) -> bool:
+    """Whether the question says far more of the best hit's name than of any other candidate's (and enough of it)."""
+    top = hits[0]
+    return (top.named >= RESCUE_NAMED and top.coverage >= SUGGEST_COVERAGE
+            and all(top.named >= NAMED_LEAD * h.named for h in hits[1:]))
 
 
 def _same_name(name: str) -> str:

@@ -142,7 +142,7 @@ class KnowledgeBase:
 
         return [
             SearchHit(code=c.code, name=c.name, score=c.score, status=c.status, coverage=c.coverage, level=c.level,
-                      matched=c.matched)
+                      matched=c.matched, named=c.named)
             for c in get_index(self.engine).search(text, limit)
         ]
 

@@ -85,6 +85,8 @@ class Candidate:
     coverage: float = 0.0
     level: str = ""  # "Cấp xã", "Cấp tỉnh, Cấp xã", … as stored
     matched: frozenset = frozenset()  # the query's (folded) words this candidate's texts contain
+    named: float = 0.0  # how much of that best-covered name the query says: the idf of the name's words it contains,
+    # in units of the rarest word's idf, so it means the same with or without the national catalogue imported
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ class SearchIndex:
         self._idf = {
             term: math.log(1 + (count - df + 0.5) / (df + 0.5)) for term, df in document_frequency.items()
         }
+        self._rarest_idf = max(self._idf.values(), default=1.0) or 1.0
         postings: dict[str, dict[int, float]] = {term: {} for term in document_frequency}
         idf = self._idf
         self._status_factor = [self._document_factor(doc) for doc in self.documents]
@@ -377,8 +380,9 @@ class SearchIndex:
         asked = query_variants(text)
         shortlist = heapq.nlargest(max(RERANK_DEPTH, limit), scores.items(), key=itemgetter(1))
         coverage: dict[int, float] = {}
+        named: dict[int, float] = {}
         for index, value in shortlist:
-            evidence, best_share = 0.0, 0.0
+            evidence, best_share, best_covered = 0.0, 0.0, 0.0
             said = self._variants[index] & asked.kinds
             extra_words, extra_pairs = marker_words(said) if said else (frozenset(), frozenset())
             phrases = self._phrase_terms[index]
@@ -398,8 +402,9 @@ class SearchIndex:
                 ratio = share * together
                 strength = covered * ratio ** COVERAGE_POWER
                 if strength > evidence:
-                    evidence, best_share = strength, ratio
+                    evidence, best_share, best_covered = strength, ratio, covered
             coverage[index] = best_share
+            named[index] = best_covered / self._rarest_idf
             scores[index] = value + self._status_factor[index] * COVERAGE_BONUS * evidence
         offered = frozenset().union(*(self._variants[index] for index, _ in shortlist)) if asked.kinds else frozenset()
         for index, _ in shortlist:
@@ -414,6 +419,7 @@ class SearchIndex:
                 score=round(min(1.0, value / best_possible), 4) if best_possible else 0.0,
                 status=self.documents[index].status,
                 coverage=round(coverage.get(index, 0.0), 4),
+                named=round(named.get(index, 0.0), 4),
                 level=self.documents[index].level,
                 matched=frozenset(t for t in unigrams if index in self._postings[t]
                                   and (t not in typed or self._agrees(index, t, typed))),
@@ -512,8 +518,8 @@ def get_index(engine, refresh_seconds: Optional[float] = None) -> SearchIndex:
 
 # A built index is also kept on disk (var/cache) so a cold command such as `thutuc tra` skips the build. It is the
 # application's own file, rebuilt whenever the data fingerprint or the index format changes.
-_DISK_FORMAT = 13  # 10: typing repair, ";"-parts of names as phrases; 11-12: variants inherit base phrases; 13: one
-# spelling per tone placement in variant cues ("xoá" = "xóa")
+_DISK_FORMAT = 14  # 10: typing repair, ";"-parts of names as phrases; 11-12: variants inherit base phrases; 13: one
+# spelling per tone placement in variant cues ("xoá" = "xóa"); 14: the rarest word's idf
 
 
 def _is_settings_database(key: str) -> bool:

@@ -17,6 +17,7 @@ class SearchHit:
     coverage: float = 0.0  # share of the hit's best-covered name/alias found in the query (knowledge/search.py)
     level: str = ""  # cấp thực hiện as stored ("Cấp xã", "Cấp tỉnh, Cấp xã"…)
     matched: frozenset = frozenset()  # the query's folded words found in this procedure's names (knowledge/search.py)
+    named: float = 0.0  # how much of its best-covered name the query says, in rarest-word units (knowledge/search.py)
 
     @property
     def commune_level(self) -> bool:

@@ -221,3 +221,18 @@ def test_not_understood_but_naming_a_procedure_is_answered_instead_of_asking_aga
     messages, _ = run_action(ActionClarify(), tracker)
     assert all_text(messages).startswith("Đăng ký tạm trú (mã 1.004194)")
     assert T.FEE_INTRO in all_text(messages)  # no facet word: the classifier's best facet
+
+
+@freeze_time(local(WEEKDAY_MORNING))
+def test_out_of_scope_that_asks_a_facet_of_a_procedure_it_describes_is_answered():
+    from actions.guidance import ActionOutOfScope
+
+    # no name said nearly whole, but "đóng bảo hiểm xã hội tự nguyện … ở đâu" asks where, of that procedure
+    tracker = make_tracker("em làm tự do, muốn đóng bảo hiểm xã hội tự nguyện thì nộp hồ sơ ở đâu", "out_of_scope")
+    messages, events = run_action(ActionOutOfScope(), tracker)
+    text = all_text(messages)
+    assert "(mã 1.002179)" in text and T.WHERE_INTRO in text
+    assert slot_events(events)["procedure_code"] == "1.002179"
+    # the same words without a question about a facet stay refused
+    refused, _ = run_action(ActionOutOfScope(), make_tracker("làm hộ chiếu mất bao lâu", "out_of_scope"))
+    assert [m.get("response") for m in refused] == ["utter_out_of_scope"]

@@ -97,3 +97,96 @@ def test_no_procedure_named(loaded_kb, text):
 def test_named_procedure_rescues_only_clear_commune_procedures(loaded_kb):
     assert named_procedure(loaded_kb, "vay ngân hàng cần giấy xác nhận tình trạng hôn nhân") == "1.004873"
     assert named_procedure(loaded_kb, "ngân hàng nào cho vay lãi thấp") is None
+
+
+class FakeSearch:
+    """A searcher that returns fixed hits: asked_procedure's rules without the index's numbers."""
+
+    def __init__(self, hits: list[SearchHit]):
+        self.hits = hits
+
+    def search(self, text: str, limit: int = 5) -> list[SearchHit]:
+        return self.hits[:limit]
+
+    def card(self, code: str):
+        return None
+
+
+def named_hit(code: str, score: float, coverage: float, named: float, level: str = "Cấp xã",
+              status: str = "curated") -> SearchHit:
+    return SearchHit(code=code, name=code, score=score, status=status, coverage=coverage, level=level,
+                     matched=frozenset({code}), named=named)
+
+
+def test_a_facet_question_saying_much_of_one_commune_name_is_that_procedure():
+    # below the near-whole naming that named_procedure needs, but many distinctive words of the name
+    hits = [named_hit("1", 0.25, 0.45, 2.7), named_hit("2", 0.10, 0.2, 1.1)]
+    assert named_procedure(FakeSearch(hits), "…") is None
+    assert linking.asked_procedure(FakeSearch(hits), "…") == linking.Link(FOUND, "1")
+    # imported catalogue entries the commune handles count too
+    imported = [named_hit("1", 0.25, 0.45, 2.7, status="imported", level="Cấp tỉnh, Cấp xã")]
+    assert linking.asked_procedure(FakeSearch(imported), "…").code == "1"
+
+
+def test_generic_words_of_a_name_or_another_agencys_procedure_are_no_rescue():
+    # "làm hộ chiếu" shares only "làm hộ" with "làm hộ khẩu": well covered by share, little said
+    assert linking.asked_procedure(FakeSearch([named_hit("1", 0.25, 0.47, 0.7)]), "…").kind == NONE
+    # a procedure of the province that the question names better
+    hits = [named_hit("1", 0.20, 0.43, 2.1), named_hit("2", 0.19, 0.51, 2.1, level="Cấp tỉnh", status="imported")]
+    assert linking.asked_procedure(FakeSearch(hits), "…").kind == NONE
+    # not a commune procedure itself
+    assert linking.asked_procedure(FakeSearch([named_hit("1", 0.3, 0.6, 4.0, level="Cấp bộ", status="imported")]), "…").kind == NONE
+    # a button payload is not the citizen's words
+    assert linking.asked_procedure(FakeSearch([named_hit("1", 0.3, 0.6, 4.0)]), "/ask_fee").kind == NONE
+
+
+def test_a_close_rival_that_says_more_of_its_name_makes_the_rescue_a_question():
+    hits = [named_hit("1", 0.124, 0.44, 2.2), named_hit("2", 0.100, 0.23, 2.6), named_hit("3", 0.05, 0.1, 4.0)]
+    asked = linking.asked_procedure(FakeSearch(hits), "…")
+    # "3" scores far below the best: no rival
+    assert asked.kind == AMBIGUOUS and [h.code for h in asked.candidates] == ["1", "2"]
+
+
+def test_asked_procedure_on_the_shipped_data(loaded_kb):
+    text = "tôi tham gia chữa cháy cứu nạn ở thôn thì bị thương, xin hỗ trợ cần những giấy tờ gì"
+    assert linking.asked_procedure(loaded_kb, text).code == "3.000509"
+    for text in ("làm hộ chiếu mất bao lâu", "cần giấy tờ gì để mở tài khoản ngân hàng", "thời tiết mai thế nào"):
+        assert linking.asked_procedure(loaded_kb, text).kind == NONE, text
+
+
+def test_a_rescue_needs_the_coverage_of_a_found_procedure_not_only_a_clear_score():
+    hits = [named_hit("1", 0.40, 0.19, 3.0), named_hit("2", 0.10, 0.1, 1.0)]
+    assert decide_hits(hits).kind == FOUND  # enough for a question the classifier took for a procedure question
+    assert linking.asked_procedure(FakeSearch(hits), "…").kind == NONE
+
+
+def test_a_question_that_says_far_more_of_one_name_than_of_any_other_is_no_tie():
+    # a long question dilutes coverage below FOUND_COVERAGE and the scores are close …
+    close = [named_hit("1", 0.27, 0.22, 4.7), named_hit("2", 0.23, 0.23, 2.9), named_hit("3", 0.22, 0.22, 1.8)]
+    assert decide_hits(close) == linking.Link(FOUND, "1")  # … but it says 4.7 of one name, at most 2.9 of another
+    # without that lead (or with little said) the candidates stay a question
+    even = [named_hit("1", 0.27, 0.22, 4.7), named_hit("2", 0.23, 0.23, 3.5)]
+    assert decide_hits(even).kind == AMBIGUOUS
+    little = [named_hit("1", 0.27, 0.22, 1.9), named_hit("2", 0.23, 0.23, 0.5)]
+    assert decide_hits(little).kind == AMBIGUOUS
+    # and it rescues a question the classifier refused: the lead stands in for coverage
+    assert linking.asked_procedure(FakeSearch(close), "…") == linking.Link(FOUND, "1")
+
+
+def test_among_close_candidates_the_one_named_whole_is_found():
+    # the best score comes from the story's words; a candidate scoring nearly as well is named whole
+    hits = [hit("1", 0.112, 0.23), hit("2", 0.105, 1.0), hit("3", 0.075, 0.1)]
+    assert decide_hits(hits) == linking.Link(FOUND, "2")
+    # two candidates named whole stay a question, and one far below the best is no reason to switch
+    assert decide_hits([hit("1", 0.112, 0.23), hit("2", 0.105, 1.0), hit("3", 0.100, 0.8)]).kind == AMBIGUOUS
+    assert decide_hits([hit("1", 0.112, 0.23), hit("2", 0.080, 1.0)]).kind == AMBIGUOUS
+
+
+def test_a_tie_is_broken_by_a_name_said_far_more():
+    # scores within 5 % and the runner-up explains every word the best one does: a tie …
+    tied = [named_hit("1", 0.399, 1.0, 2.9), named_hit("2", 0.396, 0.64, 4.4)]
+    tied = [SearchHit(**{**h.__dict__, "matched": frozenset({"a", "b"})}) for h in tied]
+    # … unless the question says 1.5 times as much of one name as of the other's
+    assert decide_hits(tied) == linking.Link(FOUND, "2")
+    even = [SearchHit(**{**h.__dict__, "named": 3.5}) if h.code == "1" else h for h in tied]
+    assert decide_hits(even).kind == AMBIGUOUS
