@@ -18,10 +18,10 @@ from bot.evaluation import has_diacritics
 pytestmark = pytest.mark.slow
 QUESTIONS = Path(__file__).parent / "questions_commune.yml"
 CATALOGUE = "procedures_all.jsonl.gz"
-# set at 93.3 % (93.8 / 92.9 %) minus one point; re-measured 2026-12-07 06:22 UTC (i12-acc) at 93.0 % overall,
-# 93.2 % with and 92.9 % without diacritics (docs/benchmarks.md): both floors stay within one point below that
-MIN_CORRECT = 0.923
-MIN_CORRECT_EACH_SPLIT = 0.919
+# raised 2026-12-07 (i12-scope): measured 95.2 % overall, 94.3 % with and 95.9 % without diacritics
+# (docs/benchmarks.md, "Guidance (end to end)"); each floor one point below: overall 94.2 %, the lower split 93.3 %
+MIN_CORRECT = 0.942
+MIN_CORRECT_EACH_SPLIT = 0.933
 
 
 @pytest.fixture(scope="module")
