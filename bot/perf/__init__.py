@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 PINNED_RASA = "3.6.21"  # requirements.in and constraints.txt pin it; tests/perf/test_switches.py checks they agree
 # In the order they are installed.
 SWITCHABLE = ("action_validation", "event_types", "graph_runner", "tracker_states", "sentence_features",
-              "domain_empty", "gc_after_load")
-VERSION_BOUND = frozenset({"sentence_features", "domain_empty"})
+              "domain_empty", "rule_scan", "gc_after_load")
+VERSION_BOUND = frozenset({"sentence_features", "domain_empty", "rule_scan"})
 SWITCH = "THUTUC_PERF_OFF"
 
 
