@@ -6,7 +6,9 @@ per call in our model, two or three calls per prediction, two or three predictio
 states (greeting, a question right after `action_listen`, …) come back in every conversation. The verdict is a pure
 function of the rule, the step and the state's contents (the check reads the state with `get`, `==`, `!=` and
 truth values only, and the rules are fixed once the policy is loaded), so it is kept per (rule table, step, state)
-and looked up. The surviving rules are gathered exactly as Rasa does — a new set filled from the previous set in its
+and looked up. Once no rule is left, or every rule left is shorter than
+the step reached (then applicable whatever the state, Rasa's first check), the older states are not looked at. The
+surviving rules are gathered exactly as Rasa does — a new set filled from the previous set in its
 iteration order — so the set, even its iteration order (which decides `max(rule_keys, key=len)` among rules of
 equal length), is Rasa's. A state with a value that cannot be a dictionary key is checked by Rasa's code. Only a
 RulePolicy of a loaded prediction graph is marked; training keeps Rasa's scan.
@@ -46,7 +48,15 @@ def possible_keys(self: RulePolicy, lookup: Dict[str, str], states: List[Dict[st
     if verdicts_by_state is None:
         return _rasa_possible_keys(self, lookup, states)
     keys = set(lookup.keys())
+    lengths = _rule_lengths(self, lookup, verdicts_by_state)
     for index, state in enumerate(reversed(states)):
+        if not keys:
+            break  # Rasa goes on filtering the empty set: still empty
+        if index >= max(lengths[rule] for rule in keys):
+            # Every rule left is shorter than this step, so applicable (Rasa's first check): rebuild the set as
+            # Rasa's filter does, without looking at the state.
+            keys = set(filter(_applicable, keys))
+            continue
         key = state_key(state)
         if key is None:
             keys = set(filter(lambda rule: self._is_rule_applicable(rule, index, state), keys))
@@ -59,6 +69,18 @@ def possible_keys(self: RulePolicy, lookup: Dict[str, str], states: List[Dict[st
         verdicts = verdicts_by_state[entry][1]
         keys = set(filter(lambda rule: _verdict(self, verdicts, rule, index, state), keys))
     return keys
+
+
+def _applicable(rule: str) -> bool:
+    return True
+
+
+def _rule_lengths(self: RulePolicy, lookup: Dict[str, str], kept: Dict[Hashable, Any]) -> Dict[str, int]:
+    """How many states each rule of the table has (kept with the verdicts, the table held so its id stays)."""
+    entry = ("lengths", id(lookup))
+    if entry not in kept:
+        kept[entry] = (lookup, {rule: len(self._rule_key_to_state(rule)) for rule in lookup})
+    return kept[entry][1]
 
 
 def _verdict(self: RulePolicy, verdicts: Dict[str, bool], rule: str, index: int, state: Dict[str, Any]) -> bool:
