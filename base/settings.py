@@ -159,6 +159,12 @@ class Settings(BaseSettings):
     action_url: Optional[str] = Field(None, env="THUTUC_ACTION_URL")
     # --- end fleet ---
 
+    # --- performance fixes (issue 11: bot/perf/) ---
+    # Comma-separated bot/perf fixes to leave out of the Rasa server (`all`: every switchable one), to compare with
+    # Rasa's own code or rule a fix out when looking for a fault; see bot/perf/__init__.py for the names.
+    perf_off: str = Field("", env="THUTUC_PERF_OFF")
+    # --- end performance fixes ---
+
     # --- metrics (issue 11: Prometheus /metrics on a private port of each process) ---
     # Each process serves its own /metrics on its own port, never on the public one: the Rasa server on
     # THUTUC_METRICS_PORT (unset: RASA_PORT + 4000, so 9005, 9006… for the replicas of one host), the action server

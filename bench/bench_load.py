@@ -225,17 +225,30 @@ def start_profile(pid: int, seconds: int, output: Path) -> Optional[subprocess.P
 # Stages of handling one message in the Rasa server, by a function that is on the stack while the stage runs.
 PROFILE_STAGES: list[tuple[str, str]] = [
     ("NLU parse (tokenizer, featurizers, classifier, extractors)", "parse_message (rasa/core/processor.py)"),
+    ("… CountVectorsFeaturizer", "process (rasa/nlu/featurizers/sparse_featurizer/count_vectors_featurizer.py)"),
+    ("… regex featurizer", "process (rasa/nlu/featurizers/sparse_featurizer/regex_featurizer.py)"),
+    ("… classifier", "process (bot/nlu/classifier.py)"),
+    ("… tokenizer", "process (rasa/nlu/tokenizers/tokenizer.py)"),
     ("dialogue policies", "_predict_next_with_tracker (rasa/core/processor.py)"),
+    ("… MemoizationPolicy", "predict_action_probabilities (rasa/core/policies/memoization.py)"),
+    ("… RulePolicy", "predict_action_probabilities (rasa/core/policies/rule_policy.py)"),
     ("custom actions, total (HTTP call to the action server included)", "_run_action (rasa/core/processor.py)"),
     ("… of which the check of the action response", "validate_action_result (bot/perf/action_validation.py)"),
     ("tracker store: load conversation", "fetch_tracker_and_update_session (rasa/core/processor.py)"),
     ("tracker store: save conversation", "save_tracker (rasa/core/processor.py)"),
 ]
+# A sample counts when the main thread is handling a request: Sanic's request coroutine is on its stack. py-spy also
+# records the idle threads of the pools (asyncio's executor, Rasa's and SQLAlchemy's), which would otherwise make
+# every stage look like ~0 % of the total.
+REQUEST_FRAME = "handle_request (sanic/app.py)"
 _LINE_NUMBER = re.compile(r":\d+\)$")
 
 
 def summarize_profile(collapsed: Path) -> list[tuple[str, float]]:
-    """Share of the Rasa server's busy samples spent in each stage, from py-spy's collapsed stacks."""
+    """Share of the Rasa server's request-handling samples spent in each stage, from py-spy's collapsed stacks.
+
+    Only stacks with Sanic's `handle_request` on them count, in the denominator and in the stages alike.
+    """
     if not collapsed.exists():
         return []
     on_stack: collections.Counter[str] = collections.Counter()
@@ -244,8 +257,11 @@ def summarize_profile(collapsed: Path) -> list[tuple[str, float]]:
         stack, _, count = line.rpartition(" ")
         if not count.isdigit() or not stack:
             continue
+        frames = {_LINE_NUMBER.sub(")", f.strip()) for f in stack.split(";")}
+        if REQUEST_FRAME not in frames:
+            continue
         total += int(count)
-        for frame in {_LINE_NUMBER.sub(")", f.strip()) for f in stack.split(";")}:
+        for frame in frames:
             on_stack[frame] += int(count)
     if not total:
         return []
@@ -355,8 +371,9 @@ def render_report(results: list[ConfigResult], command: str, started_load: str, 
         lines.append(f"- server RSS ≤ 1.2 GB (each server, peak): Rasa {_mb(ours.memory.peak_rasa)}, action server "
                      f"{_mb(ours.memory.peak_actions)} — {_met(peak <= TARGET_RSS_BYTES)}")
         if ours.profile:
-            lines += ["", f"Where our Rasa server spends its busy time under {busiest.users} users (py-spy samples, "
-                      "stages overlap where one runs inside another; the rest is Sanic, JSON and the event loop):", ""]
+            lines += ["", f"Where our Rasa server spends its request-handling time under {busiest.users} users (share "
+                      "of py-spy's samples with Sanic's `handle_request` on the stack; stages overlap where one runs "
+                      "inside another, marked …; the rest is Sanic, JSON and the event loop):", ""]
             lines += [f"- {stage}: {100 * share:.0f}%" for stage, share in ours.profile]
     return "\n".join(lines)
 

@@ -230,8 +230,8 @@ class TfidfLinearClassifier(LogisticRegressionClassifier):
             dense = [f.features for f in sentence if f.is_dense()]
             if dense:
                 parts.append(sparse.csr_matrix(np.concatenate(dense, axis=-1)))
-            rows.append(sparse.hstack(parts, format="csr") if parts else sparse.csr_matrix((1, width)))
-        return sparse.vstack(rows, format="csr")
+            rows.append(parts)
+        return stack_rows(rows, width)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Rasa's prediction; a message without features gets no intent (confidence 0: the fallback answers)."""
@@ -256,6 +256,38 @@ class TfidfLinearClassifier(LogisticRegressionClassifier):
         model = self.clf.steps[-1][1]
         if hasattr(model, "coef_"):
             model.coef_ = np.asfortranarray(model.coef_)
+
+
+def stack_rows(rows: List[List[Any]], empty_width: int) -> sparse.csr_matrix:
+    """`vstack([hstack(parts, format="csr") or an all-zero row of empty_width], format="csr")`, in one step.
+
+    SciPy's `hstack` of COO blocks goes through `bmat` (shape checks, index dtypes, a COO matrix per message) and
+    cost more than the linear model; this concatenates the same entries into one COO matrix and converts it once,
+    which gives the same canonical CSR matrix: same values, dtype, sorted indices (tests/nlu/test_classifier.py).
+    Rows of different widths go to SciPy, which reports the mismatch as before.
+    """
+    widths = {sum(p.shape[1] for p in parts) if parts else empty_width for parts in rows}
+    if len(widths) != 1 or any(p.shape[0] != 1 for parts in rows for p in parts):
+        return sparse.vstack([sparse.hstack(parts, format="csr") if parts else sparse.csr_matrix((1, empty_width))
+                              for parts in rows], format="csr")
+    dtypes = [p.dtype for parts in rows for p in parts] + ([np.float64] if not all(rows) else [])
+    data, row_index, column_index = [], [], []
+    for row, parts in enumerate(rows):
+        offset = 0
+        for part in parts:
+            coo = part if sparse.isspmatrix_coo(part) else part.tocoo()
+            data.append(coo.data)
+            row_index.append(np.full(coo.nnz, row, dtype=np.int64))
+            column_index.append(coo.col.astype(np.int64) + offset)
+            offset += part.shape[1]
+    dtype = np.result_type(*dtypes) if dtypes else np.float64
+    if not data:
+        return sparse.csr_matrix((len(rows), widths.pop()), dtype=dtype)
+    stacked = sparse.coo_matrix(
+        (np.concatenate(data).astype(dtype, copy=False), (np.concatenate(row_index), np.concatenate(column_index))),
+        shape=(len(rows), widths.pop()),
+    )
+    return stacked.tocsr()
 
 
 def _sentence_features(message: Message) -> List[Any]:

@@ -11,7 +11,9 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 
-from bot.nlu.classifier import MODELS, LeanTfidf, MarginSoftmaxClassifier, TfidfLinearClassifier, build_estimator
+from bot.nlu.classifier import (
+    MODELS, LeanTfidf, MarginSoftmaxClassifier, TfidfLinearClassifier, build_estimator, stack_rows,
+)
 
 RNG = np.random.default_rng(7)
 
@@ -50,6 +52,45 @@ def test_feature_matrix_is_rasas():
     rasa = LogisticRegressionClassifier._create_X(component, messages)
     assert ours.shape == rasa.shape == (4, 4 + 30 + 50 + 3)
     assert np.array_equal(ours.toarray(), rasa.toarray())
+
+
+def _scipy_stack(rows, empty_width):
+    """What `_create_X` did before `stack_rows`: one `hstack` per message, then `vstack`."""
+    return sparse.vstack([sparse.hstack(parts, format="csr") if parts else sparse.csr_matrix((1, empty_width))
+                          for parts in rows], format="csr")
+
+
+def _same_csr(ours, expected):
+    assert ours.format == expected.format == "csr" and ours.shape == expected.shape and ours.dtype == expected.dtype
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(ours, name), getattr(expected, name)), name
+        assert getattr(ours, name).dtype == getattr(expected, name).dtype, name
+
+
+def _row(seed, widths=(4, 30, 50), kinds=("coo", "coo", "coo"), dtype=float):
+    return [sparse.random(1, w, density=0.3, random_state=seed + i, format=kind, dtype=dtype)
+            for i, (w, kind) in enumerate(zip(widths, kinds))]
+
+
+@pytest.mark.parametrize("rows", [
+    [_row(1)],
+    [_row(s) for s in range(6)],
+    [_row(1), [], _row(2)],  # a blank message among others
+    [[], []],
+    [_row(3, kinds=("coo", "csr", "coo"))],
+    [_row(4, dtype=np.int64), _row(5, dtype=np.int64)],
+    [[sparse.coo_matrix((1, 4)), sparse.coo_matrix(np.array([[0, 2, 0, 1]], dtype=np.int64))]],
+], ids=["one", "six", "with blank", "all blank", "mixed formats", "integers", "empty parts"])
+def test_stacked_rows_are_scipys(rows):
+    _same_csr(stack_rows(rows, 84), _scipy_stack(rows, 84))
+
+
+def test_rows_of_different_widths_fail_as_before():
+    rows = [_row(1), _row(2, widths=(4, 30, 49))]
+    with pytest.raises(ValueError):
+        _scipy_stack(rows, 84)
+    with pytest.raises(ValueError):
+        stack_rows(rows, 84)
 
 
 def test_column_major_weights_predict_the_same():
