@@ -15,7 +15,7 @@ RulePolicy of a loaded prediction graph is marked; training keeps Rasa's scan.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Hashable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Hashable, List, Optional, Set
 
 from rasa.core.policies.rule_policy import RulePolicy
 
@@ -23,7 +23,6 @@ MARK = "_thutuc_rule_verdicts"
 MAX_STATES = 20_000  # kept (rule table, step, state) entries per policy; cleared when full
 
 _rasa_possible_keys: Optional[Callable[..., Set[str]]] = None
-_rasa_loader: Optional[Callable[..., Tuple[Any, Any]]] = None
 
 
 def state_key(state: Dict[str, Any]) -> Optional[Hashable]:
@@ -100,20 +99,16 @@ def mark_loaded_policies(runner: Any) -> int:
     return marked
 
 
-def load_predict_graph_runner(*args: Any, **kwargs: Any) -> Tuple[Any, Any]:
-    """The loader it wraps; then the RulePolicy of the loaded graph keeps its verdicts."""
-    assert _rasa_loader is not None, "install() first"
-    metadata, runner = _rasa_loader(*args, **kwargs)
+def mark_loaded_graph(metadata: Any, runner: Any) -> None:
+    """After a prediction graph is loaded: its RulePolicy keeps its verdicts (bot/perf/loaded_graph.py)."""
     mark_loaded_policies(runner)
-    return metadata, runner
 
 
 def install() -> None:
-    global _rasa_possible_keys, _rasa_loader
-    import rasa.engine.loader
+    global _rasa_possible_keys
+    from bot.perf import loaded_graph
 
     if _rasa_possible_keys is None:
         _rasa_possible_keys = RulePolicy._get_possible_keys
-        _rasa_loader = rasa.engine.loader.load_predict_graph_runner
     RulePolicy._get_possible_keys = possible_keys
-    rasa.engine.loader.load_predict_graph_runner = load_predict_graph_runner
+    loaded_graph.after_load(mark_loaded_graph)

@@ -12,7 +12,7 @@ the featurizer keeps Rasa's behaviour. Training never goes through this: only th
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional
 
 from rasa.engine.graph import GraphSchema
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
@@ -45,7 +45,6 @@ SENTENCE_ONLY_GRAPH = frozenset({
 })
 
 _rasa_process: Optional[Callable[..., List[Message]]] = None
-_rasa_loader: Optional[Callable[..., Tuple[Any, Any]]] = None
 
 
 def _class_name(cls: type) -> str:
@@ -96,20 +95,16 @@ def _sentence_features(self: CountVectorsFeaturizer, attribute: str, tokens: Lis
     return sentence.tocoo()
 
 
-def load_predict_graph_runner(*args: Any, **kwargs: Any) -> Tuple[Any, Any]:
-    """Rasa's loader; then the featurizers of the loaded graph are marked if that is safe."""
-    assert _rasa_loader is not None, "install() first"
-    metadata, runner = _rasa_loader(*args, **kwargs)
+def mark_loaded_graph(metadata: Any, runner: Any) -> None:
+    """After a prediction graph is loaded: mark its featurizers if that is safe (bot/perf/loaded_graph.py)."""
     mark_sentence_only(runner, metadata.predict_schema)
-    return metadata, runner
 
 
 def install() -> None:
-    global _rasa_process, _rasa_loader
-    import rasa.engine.loader
+    global _rasa_process
+    from bot.perf import loaded_graph
 
     if _rasa_process is None:
         _rasa_process = CountVectorsFeaturizer.process
-        _rasa_loader = rasa.engine.loader.load_predict_graph_runner
     CountVectorsFeaturizer.process = process
-    rasa.engine.loader.load_predict_graph_runner = load_predict_graph_runner
+    loaded_graph.after_load(mark_loaded_graph)

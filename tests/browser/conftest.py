@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional
@@ -77,14 +78,23 @@ def log_in(page, name: str = CLERK_NAME, password: str = CLERK_PASSWORD,
         page.wait_for_selector(then)
 
 
+@contextmanager
+def desk_size_page(chromium, height: int = 900, timeout_ms: int = 15_000):
+    """A page at a clerk's desk size (1280 wide), Vietnamese locale, closed afterwards."""
+    context = chromium.new_context(viewport={"width": 1280, "height": height}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def desk_page(chromium):
-    """A page at a clerk's desk size (1280×900), Vietnamese locale."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    """A page at a clerk's desk size (1280×900)."""
+    with desk_size_page(chromium) as page:
+        yield page
 
 
 def screenshot(page, name: str) -> Path:

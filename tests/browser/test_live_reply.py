@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from base.rasa_api import auth_headers
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import desk_size_page, log_in, screenshot
 from tests.browser.test_webchat_page import ask, bot_texts
 from tests.fakes.staff import password_of
 
@@ -22,11 +22,9 @@ REPLY = "Chào bạn, mình là Lan ở bộ phận một cửa. Đất đai b�
 
 @pytest.fixture
 def desk(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
+    """The clerk's page on the issue's 1280×800 desk screen."""
+    with desk_size_page(chromium, height=800, timeout_ms=20_000) as page:
+        yield page
 
 
 def open_ticket_of(desk, base_url: str, sender: str, database_url: str):

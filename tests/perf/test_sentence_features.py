@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUEN
 from rasa.shared.nlu.training_data.loading import load_data
 
 from base.settings import PROJECT_ROOT
-from bot.perf import sentence_features
+from bot.perf import loaded_graph, sentence_features
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def agents():
     model = str(ensure_model(quiet=True))
     ours = Agent.load(model)
     patched = rasa.engine.loader.load_predict_graph_runner
-    rasa.engine.loader.load_predict_graph_runner = sentence_features._rasa_loader
+    rasa.engine.loader.load_predict_graph_runner = loaded_graph.rasa_loader()
     try:
         rasa_agent = Agent.load(model)
     finally:
