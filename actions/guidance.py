@@ -140,18 +140,16 @@ def answer_card(dispatcher: CollectingDispatcher, kb, code: str, facet: str) -> 
 
 def answer_if_procedure_named(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[list[EventType]]:
     """Before refusing or asking again: a message that names a commune procedure nearly whole, or asks a facet of one
-    whose name it says much of (linking.asked_procedure), is answered — the facet its words ask (knowledge/facets.py),
-    else the classifier's best facet, else the overview. None otherwise."""
+    whose name it says much of (linking.rescued_procedure, one search for both), is answered — the facet its words ask
+    (knowledge/facets.py), else the classifier's best facet, else the overview. None otherwise."""
     text = tracker.latest_message.get("text") or ""
     kb = services.knowledge_base()
     facet = asked_facet(text, masked_spans=mention_spans(tracker))
-    code = linking.named_procedure(kb, text)
-    if code is None and facet is not None:
-        asked = linking.asked_procedure(kb, text)
-        if asked.kind == linking.AMBIGUOUS:
-            offer_candidates(dispatcher, asked.candidates, facet)
-            return [SlotSet(SLOT_FACET, facet)]
-        code = asked.code
+    rescued = linking.rescued_procedure(kb, text, asks_facet=facet is not None)
+    if rescued.kind == linking.AMBIGUOUS:
+        offer_candidates(dispatcher, rescued.candidates, facet)
+        return [SlotSet(SLOT_FACET, facet)]
+    code = rescued.code
     if code is None:
         return None
     if facet is None:

@@ -80,14 +80,33 @@ def link_procedure(kb: Searcher, text: str, mentions: Sequence[str], context_cod
     return by_mention
 
 
+def _rescue_hits(kb: Searcher, text: str) -> list[SearchHit]:
+    """The hits both rescue rules look at (one search: the first MAX_CANDIDATES are those of a search that deep)."""
+    if not text.strip() or text.lstrip().startswith("/"):
+        return []
+    return kb.search(text, limit=RESCUE_DEPTH)
+
+
+def rescued_procedure(kb: Searcher, text: str, asks_facet: bool) -> Link:
+    """Before refusing a message as out of scope or not understood, with one search: the commune procedure it names
+    nearly whole (`named_procedure`), else — when it asks a facet — the one it asks about (`asked_procedure`)."""
+    hits = _rescue_hits(kb, text)
+    code = _named_in(hits)
+    if code is not None:
+        return Link(FOUND, code)
+    return _asked_in(hits) if asks_facet else Link(NONE)
+
+
 def named_procedure(kb: Searcher, text: str) -> Optional[str]:
     """The commune procedure a message names nearly whole, with no close rival; None otherwise.
 
     Used before refusing a message as out of scope or not understood: a question that names a procedure the ward
     handles is a procedure question, whatever else it talks about (a bank, an employer, a long story)."""
-    if not text.strip() or text.lstrip().startswith("/"):
-        return None
-    hits = kb.search(text, limit=MAX_CANDIDATES)
+    return _named_in(_rescue_hits(kb, text))
+
+
+def _named_in(hits: Sequence[SearchHit]) -> Optional[str]:
+    hits = hits[:MAX_CANDIDATES]
     decided = decide_hits(hits)
     if decided.kind != FOUND or hits[0].coverage < RESCUE_COVERAGE or not hits[0].commune_level:
         return None
@@ -101,9 +120,10 @@ def asked_procedure(kb: Searcher, text: str) -> Link:
     bao lâu") and says much of one commune procedure's name, a clear winner of the search, is that procedure's
     question — curated or imported from the national catalogue. FOUND then; AMBIGUOUS when a candidate scoring close
     to it says even more of its own name (ask which one); NONE otherwise. The caller checks the facet cue."""
-    if not text.strip() or text.lstrip().startswith("/"):
-        return Link(NONE)
-    hits = kb.search(text, limit=RESCUE_DEPTH)
+    return _asked_in(_rescue_hits(kb, text))
+
+
+def _asked_in(hits: Sequence[SearchHit]) -> Link:
     decided = decide_hits(hits[:MAX_CANDIDATES])
     if (decided.kind != FOUND or not hits[0].commune_level or hits[0].named < RESCUE_NAMED
             # a clear score alone is not enough against the classifier: a name well covered or said far more

@@ -190,3 +190,30 @@ def test_a_tie_is_broken_by_a_name_said_far_more():
     assert decide_hits(tied) == linking.Link(FOUND, "2")
     even = [SearchHit(**{**h.__dict__, "named": 3.5}) if h.code == "1" else h for h in tied]
     assert decide_hits(even).kind == AMBIGUOUS
+
+
+class CountingSearch:
+    """The shipped index, counting the searches a rescue makes."""
+
+    def __init__(self, kb):
+        self.kb, self.calls = kb, 0
+
+    def search(self, text, limit=5):
+        self.calls += 1
+        return self.kb.search(text, limit)
+
+    def card(self, code):
+        return self.kb.card(code)
+
+
+def test_a_rescue_searches_once_and_agrees_with_both_rules(loaded_kb):
+    for text, asks in (("vay ngân hàng cần giấy xác nhận tình trạng hôn nhân", True),
+                       ("ngân hàng nào cho vay lãi thấp", True), ("làm hộ chiếu mất bao lâu", True),
+                       ("vay ngân hàng cần giấy xác nhận tình trạng hôn nhân", False)):
+        counting = CountingSearch(loaded_kb)
+        rescued = linking.rescued_procedure(counting, text, asks_facet=asks)
+        assert counting.calls == 1
+        named = named_procedure(loaded_kb, text)
+        expected = linking.Link(FOUND, named) if named else (
+            linking.asked_procedure(loaded_kb, text) if asks else linking.Link(NONE))
+        assert rescued == expected
